@@ -1,0 +1,1 @@
+"""The service: FastAPI app, routes, settings, auth, metrics, the store and the CLI."""

@@ -1,0 +1,43 @@
+"""Opening hours to entry slots per date, in the venue's own time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pricing.errors import InvalidInput
+from pricing.venue import WEEKDAYS, Venue, clock_of, minutes_of
+
+
+def entry_slots(venue: Venue, date: dt.date) -> list[str]:
+    """Entry times of a date: from opening, every slot_minutes, the last one a slot before closing.
+
+    A weekday without hours, or a date in `closed_dates`, has none.
+    """
+    if date in venue.closed_dates:
+        return []
+    hours = venue.hours.get(WEEKDAYS[date.weekday()])  # type: ignore[call-overload]
+    if hours is None:
+        return []
+    start, end = minutes_of(hours[0]), minutes_of(hours[1])
+    step = venue.slot_minutes
+    return [clock_of(t) for t in range(start, end - step + 1, step)]
+
+
+def local_now(venue: Venue, now: dt.datetime) -> dt.datetime:
+    """An aware instant seen on the venue's wall clock."""
+    return now.astimezone(venue.zone)
+
+
+def slot_start(venue: Venue, date: dt.date, slot: str) -> dt.datetime:
+    """The aware instant a slot opens (wall-clock time in the venue's zone)."""
+    return dt.datetime.combine(date, dt.time(int(slot[:2]), int(slot[3:5])), tzinfo=venue.zone)
+
+
+def parse_date(text: str, *, field: str = "date") -> dt.date:
+    """A strict YYYY-MM-DD date, or an InvalidInput naming the field."""
+    try:
+        if len(text) != 10:
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None

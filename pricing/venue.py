@@ -1,0 +1,182 @@
+"""The venue file (TOML): its model, defaults and the checks that name the offending field."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pricing.errors import InvalidInput
+from pricing.money import to_cents
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEFAULT_SEGMENTS = {"adult": 1.0}
+
+Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+def minutes_of(clock: str) -> int:
+    """'HH:MM' to minutes after midnight."""
+    return int(clock[:2]) * 60 + int(clock[3:5])
+
+
+def clock_of(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Prices(_Strict):
+    ladder: list[Money] = Field(min_length=1)
+    base: Money
+    floor: Money | None = None
+    ceiling: Money | None = None
+
+    @field_validator("ladder")
+    @classmethod
+    def _ascending(cls, ladder: list[float]) -> list[float]:
+        if any(b <= a for a, b in zip(ladder, ladder[1:], strict=False)):
+            raise ValueError("ladder prices must be strictly ascending")
+        return ladder
+
+    @property
+    def floor_or_lowest(self) -> float:
+        return self.ladder[0] if self.floor is None else self.floor
+
+    @property
+    def ceiling_or_highest(self) -> float:
+        return self.ladder[-1] if self.ceiling is None else self.ceiling
+
+
+class Demand(_Strict):
+    price_sensitivity_prior: float = Field(default=0.1, gt=0)
+    segment_mix: dict[str, Annotated[float, Field(ge=0)]] = Field(
+        default_factory=lambda: {"adult": 1.0}
+    )
+
+
+class Objective(_Strict):
+    kind: Literal["revenue", "attendance", "balanced"] = "revenue"
+    crowding_penalty: float = Field(default=0.0, ge=0)
+    min_revenue: float | None = Field(default=None, ge=0)
+
+
+class Venue(_Strict):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    name: str = ""
+    timezone: str
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    vat_rate: float = Field(default=0.0, ge=0, lt=1)
+    slot_minutes: int = Field(gt=0, le=720)
+    dwell_minutes: int = Field(default=120, gt=0)
+    slot_capacity: int = Field(gt=0)
+    slot_capacities: dict[Clock, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
+    building_capacity: int | None = Field(default=None, gt=0)
+    comfort_occupancy: int | None = Field(default=None, gt=0)
+    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], tuple[Clock, Clock]]
+    closed_dates: list[dt.date] = Field(default_factory=list)
+    prices: Prices
+    segments: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
+        default_factory=lambda: dict(DEFAULT_SEGMENTS)
+    )
+    demand: Demand = Field(default_factory=Demand)
+    objective: Objective = Field(default_factory=Objective)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def base_cents(self) -> int:
+        return to_cents(self.prices.base)
+
+    def capacity_of(self, slot: str) -> int:
+        return self.slot_capacities.get(slot, self.slot_capacity)
+
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+def _check_consistency(venue: Venue) -> None:
+    try:
+        ZoneInfo(venue.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidInput(f"unknown time zone {venue.timezone!r}", field="timezone") from None
+    for day, (opens, closes) in venue.hours.items():
+        if minutes_of(closes) - minutes_of(opens) < venue.slot_minutes:
+            raise InvalidInput(
+                f"{day} closes at {closes}, less than one {venue.slot_minutes}-minute slot "
+                f"after opening at {opens}",
+                field=f"hours.{day}",
+            )
+    prices = venue.prices
+    floor, ceiling = prices.floor_or_lowest, prices.ceiling_or_highest
+    if floor > ceiling:
+        raise InvalidInput(f"floor {floor} is above ceiling {ceiling}", field="prices.floor")
+    if not floor <= prices.base <= ceiling:
+        raise InvalidInput(
+            f"base {prices.base} is outside floor {floor} and ceiling {ceiling}",
+            field="prices.base",
+        )
+    if not any(floor <= p <= ceiling for p in prices.ladder):
+        raise InvalidInput("no ladder price lies within floor and ceiling", field="prices.ladder")
+    if "adult" not in venue.segments:
+        raise InvalidInput("the adult segment is the reference price and must exist",
+                           field="segments.adult")
+    if venue.segments["adult"] != 1.0:
+        raise InvalidInput("the adult factor must be 1.0", field="segments.adult")
+    for segment in venue.demand.segment_mix:
+        if segment not in venue.segments:
+            raise InvalidInput(f"segment {segment!r} is not in [segments]",
+                               field=f"demand.segment_mix.{segment}")
+    grid = {slot for day in venue.hours for slot in _day_grid(venue, day)}
+    for slot in venue.slot_capacities:
+        if slot not in grid:
+            raise InvalidInput(f"{slot} is not an entry slot on any open day",
+                               field=f"slot_capacities.{slot}")
+    if (
+        venue.comfort_occupancy is not None
+        and venue.building_capacity is not None
+        and venue.comfort_occupancy > venue.building_capacity
+    ):
+        raise InvalidInput("comfort_occupancy is above building_capacity",
+                           field="comfort_occupancy")
+
+
+def _day_grid(venue: Venue, day: str) -> list[str]:
+    opens, closes = venue.hours[day]  # type: ignore[index]
+    start, end = minutes_of(opens), minutes_of(closes)
+    return [clock_of(t) for t in range(start, end - venue.slot_minutes + 1, venue.slot_minutes)]
+
+
+def _field_of(loc: tuple[int | str, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+def parse_venue(data: dict[str, Any], *, source: str = "venue") -> Venue:
+    """Build a Venue from parsed TOML; the first problem found is raised naming its field."""
+    try:
+        venue = Venue.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = _field_of(first["loc"])
+        raise InvalidInput(f"{source}: {field}: {first['msg']}", field=field) from None
+    try:
+        _check_consistency(venue)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{source}: {exc.field}: {exc.detail}", field=exc.field) from None
+    return venue
+
+
+def parse_venue_toml(text: str, *, source: str = "venue") -> Venue:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InvalidInput(f"{source}: not valid TOML: {exc}") from None
+    return parse_venue(data, source=source)
