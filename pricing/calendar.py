@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from pricing.errors import InvalidInput
 from pricing.venue import WEEKDAYS, Venue, clock_of, minutes_of
+
+# fromisoformat alone also takes "2027-W01-2" and "20270105  " (ten characters, not YYYY-MM-DD)
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def entry_slots(venue: Venue, date: dt.date) -> list[str]:
@@ -36,7 +40,7 @@ def slot_start(venue: Venue, date: dt.date, slot: str) -> dt.datetime:
 def parse_date(text: str, *, field: str = "date") -> dt.date:
     """A strict YYYY-MM-DD date, or an InvalidInput naming the field."""
     try:
-        if len(text) != 10:
+        if not _ISO_DATE.fullmatch(text):
             raise ValueError(text)
         return dt.date.fromisoformat(text)
     except ValueError:

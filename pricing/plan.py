@@ -107,9 +107,7 @@ def validate_plan(plan: Plan, venue: Venue) -> None:
                         field=f"{at}.steps.{k}.price",
                     )
                 if cents <= previous:
-                    raise InvalidInput(
-                        "step prices must ascend", field=f"{at}.steps.{k}.price"
-                    )
+                    raise InvalidInput("step prices must ascend", field=f"{at}.steps.{k}.price")
                 previous = cents
 
 

@@ -71,6 +71,12 @@ class QuoteSigner:
 
     def verify(self, token: str, *, now: int) -> TokenClaims:
         """The claims of a genuine, unexpired token; TokenRejected with the reason otherwise."""
+        claims = self.verify_signature(token)
+        check_fresh(claims, now=now)
+        return claims
+
+    def verify_signature(self, token: str) -> TokenClaims:
+        """The claims of a genuine token, expired or not; TokenRejected otherwise."""
         try:
             payload_part, mac_part = token.split(".")
             payload, mac = _unb64(payload_part), _unb64(mac_part)
@@ -81,10 +87,12 @@ class QuoteSigner:
             for key in self._keys
         ):
             raise TokenRejected("the quote token's signature does not verify", field="token")
-        claims = _claims_of(payload)
-        if now >= claims.expires_at:
-            raise TokenRejected("the quote has expired; ask for a new quote", field="token")
-        return claims
+        return _claims_of(payload)
+
+
+def check_fresh(claims: TokenClaims, *, now: int) -> None:
+    if now >= claims.expires_at:
+        raise TokenRejected("the quote has expired; ask for a new quote", field="token")
 
 
 def _claims_of(payload: bytes) -> TokenClaims:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tomllib
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,7 +42,7 @@ class Prices(_Strict):
     @field_validator("ladder")
     @classmethod
     def _ascending(cls, ladder: list[float]) -> list[float]:
-        if any(b <= a for a, b in zip(ladder, ladder[1:], strict=False)):
+        if any(b <= a for a, b in itertools.pairwise(ladder)):
             raise ValueError("ladder prices must be strictly ascending")
         return ladder
 
@@ -127,26 +128,30 @@ def _check_consistency(venue: Venue) -> None:
     if not any(floor <= p <= ceiling for p in prices.ladder):
         raise InvalidInput("no ladder price lies within floor and ceiling", field="prices.ladder")
     if "adult" not in venue.segments:
-        raise InvalidInput("the adult segment is the reference price and must exist",
-                           field="segments.adult")
+        raise InvalidInput(
+            "the adult segment is the reference price and must exist", field="segments.adult"
+        )
     if venue.segments["adult"] != 1.0:
         raise InvalidInput("the adult factor must be 1.0", field="segments.adult")
     for segment in venue.demand.segment_mix:
         if segment not in venue.segments:
-            raise InvalidInput(f"segment {segment!r} is not in [segments]",
-                               field=f"demand.segment_mix.{segment}")
+            raise InvalidInput(
+                f"segment {segment!r} is not in [segments]", field=f"demand.segment_mix.{segment}"
+            )
     grid = {slot for day in venue.hours for slot in _day_grid(venue, day)}
     for slot in venue.slot_capacities:
         if slot not in grid:
-            raise InvalidInput(f"{slot} is not an entry slot on any open day",
-                               field=f"slot_capacities.{slot}")
+            raise InvalidInput(
+                f"{slot} is not an entry slot on any open day", field=f"slot_capacities.{slot}"
+            )
     if (
         venue.comfort_occupancy is not None
         and venue.building_capacity is not None
         and venue.comfort_occupancy > venue.building_capacity
     ):
-        raise InvalidInput("comfort_occupancy is above building_capacity",
-                           field="comfort_occupancy")
+        raise InvalidInput(
+            "comfort_occupancy is above building_capacity", field="comfort_occupancy"
+        )
 
 
 def _day_grid(venue: Venue, day: str) -> list[str]:
@@ -156,7 +161,8 @@ def _day_grid(venue: Venue, day: str) -> list[str]:
 
 
 def _field_of(loc: tuple[int | str, ...]) -> str:
-    return ".".join(str(part) for part in loc)
+    # pydantic marks an error in a dict key with a trailing "[key]"; the key itself is the field
+    return ".".join(str(part) for part in loc if part != "[key]")
 
 
 def parse_venue(data: dict[str, Any], *, source: str = "venue") -> Venue:

@@ -1,0 +1,106 @@
+"""The app factory: `create_app(settings)` wires venues, keys, the store and the services."""
+
+from __future__ import annotations
+
+import gc
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import problems
+from api.auth import KeyRing
+from api.clock import Clock, system_clock
+from api.day_state import DayStateReader
+from api.deps import Services
+from api.metrics import TimingMiddleware
+from api.plan_cache import PlanCache
+from api.planning import PlanService
+from api.quoting import QuoteService
+from api.routes import checkout, manager, ops
+from api.sales import SaleService
+from api.settings import Settings, get_settings
+from api.store import Store
+from api.store.memory_store import MemoryStore
+from api.store.redis_store import RedisStore
+from api.venues import VenueRegistry
+from pricing.token import QuoteSigner
+
+
+def signing_keys(settings: Settings) -> list[bytes]:
+    keys = [k.strip().encode() for k in settings.token_keys.split(",") if k.strip()]
+    # Without configured keys, tokens are signed with a key that lives as long as this process:
+    # fine for one worker, and `yieldgate serve` generates one shared key for several.
+    return keys or [secrets.token_bytes(32)]
+
+
+def open_store(settings: Settings) -> Store:
+    if settings.redis_url:
+        return RedisStore.from_url(
+            settings.redis_url,
+            key_prefix=settings.redis_key_prefix,
+            timeout=settings.store_timeout_seconds,
+        )
+    return MemoryStore()
+
+
+def create_app(
+    settings: Settings | None = None, *, clock: Clock = system_clock, freeze_gc: bool = False
+) -> FastAPI:
+    """Build the app; bad venue files or key settings raise InvalidInput naming the field."""
+    settings = settings or get_settings()
+    venues = VenueRegistry.from_directory(settings.venues_dir)
+    keys = KeyRing(settings.api_keys)
+    signer = QuoteSigner(signing_keys(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings)
+        plan_cache = PlanCache(store, venues)
+        day_states = DayStateReader(store, plan_cache, settings.store_retry_seconds)
+        plans = PlanService(venues, store, clock)
+        app.state.services = Services(
+            settings=settings,
+            store=store,
+            keys=keys,
+            quotes=QuoteService(
+                venues,
+                day_states,
+                signer,
+                clock,
+                ttl_seconds=settings.quote_ttl_seconds,
+                max_tickets=settings.max_tickets_per_order,
+                few_left_share=settings.few_left_share,
+            ),
+            sales=SaleService(venues, store, plan_cache, signer, clock),
+            plans=plans,
+        )
+        if settings.bootstrap_days:
+            await plans.bootstrap(settings.bootstrap_days)
+        if freeze_gc:
+            # Start-up objects never die; freezing them keeps the collector's pauses short.
+            gc.collect()
+            gc.freeze()
+        try:
+            yield
+        finally:
+            await store.close()
+
+    app = FastAPI(
+        title="yieldgate",
+        version="0.1.0",
+        summary="Yield-management pricing for timed admissions",
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.add_middleware(TimingMiddleware)
+    app.include_router(ops.router)
+    app.include_router(checkout.router)
+    app.include_router(manager.router)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """What each server worker builds: settings from the environment, GC frozen after start."""
+    return create_app(get_settings(), freeze_gc=True)

@@ -1,0 +1,165 @@
+"""The `yieldgate` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from pathlib import Path
+
+from pricing.errors import YieldgateError
+
+
+def _fail(message: str) -> int:
+    print(f"yieldgate: {message}", file=sys.stderr)
+    return 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from api.settings import get_settings
+
+    settings = get_settings()
+    if args.workers > 1 and not settings.redis_url:
+        return _fail(
+            f"the embedded store lives in one process: set REDIS_URL to run {args.workers} workers"
+        )
+    if not settings.api_keys:
+        keys = f"checkout:ck_{secrets.token_urlsafe(18)},manager:mk_{secrets.token_urlsafe(18)}"
+        os.environ["YIELDGATE_API_KEYS"] = keys
+        print("No YIELDGATE_API_KEYS set; generated keys for this run:")
+        for pair in keys.split(","):
+            role, key = pair.split(":", 1)
+            print(f"  {role:8} {key}")
+    if not settings.token_keys:
+        # Every worker must verify the tokens any other worker signed.
+        os.environ["YIELDGATE_TOKEN_KEYS"] = secrets.token_urlsafe(32)
+    get_settings.cache_clear()
+    try:
+        create_app(get_settings())  # fail here, in one line, on bad venues or keys
+    except YieldgateError as exc:
+        return _fail(exc.detail)
+    store = "Redis" if get_settings().redis_url else "the embedded store (no REDIS_URL)"
+    print(
+        f"Serving on http://{args.host}:{args.port} with {args.workers} worker(s) on {store}",
+        flush=True,
+    )
+    uvicorn.run(
+        "api.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,
+        log_level=args.log_level,
+    )
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    try:
+        data = json.loads(Path(args.plan).read_text(encoding="utf-8"))
+    except OSError as exc:
+        return _fail(f"{args.plan}: {exc.strerror}")
+    except json.JSONDecodeError as exc:
+        return _fail(f"{args.plan}: not valid JSON: {exc}")
+    if args.url:
+        return _publish_over_http(args.url, args.key, data)
+    from api.settings import get_settings
+
+    if not get_settings().redis_url:
+        return _fail("say where to publish: --url of a running service, or REDIS_URL")
+    return asyncio.run(_publish_to_store(data))
+
+
+def _publish_over_http(url: str, key: str | None, data: object) -> int:
+    if not key:
+        return _fail("--key (a manager key) is needed to publish over HTTP")
+    request = urllib.request.Request(
+        url.rstrip("/") + "/v1/plans",
+        data=json.dumps(data).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            print(response.read().decode())
+            return 0
+    except urllib.error.HTTPError as exc:
+        return _fail(json.loads(exc.read() or b"{}").get("detail", f"HTTP {exc.code}"))
+    except urllib.error.URLError as exc:
+        return _fail(f"cannot reach {url}: {exc.reason}")
+
+
+async def _publish_to_store(data: object) -> int:
+    from api.app import open_store
+    from api.clock import system_clock
+    from api.planning import PlanService
+    from api.settings import get_settings
+    from api.venues import VenueRegistry
+
+    settings = get_settings()
+    store = open_store(settings)
+    try:
+        service = PlanService(
+            VenueRegistry.from_directory(settings.venues_dir), store, system_clock
+        )
+        result = await service.publish(data, "cli")
+    except YieldgateError as exc:
+        return _fail(exc.detail)
+    finally:
+        await store.close()
+    print(json.dumps(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yieldgate", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve quotes, prices, sales and plans over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 1)))
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.set_defaults(run=_serve)
+
+    publish = commands.add_parser("publish", help="validate a Plan JSON file and make it live")
+    publish.add_argument("plan", help="the Plan JSON file")
+    publish.add_argument(
+        "--url",
+        default=os.environ.get("YIELDGATE_URL"),
+        help="a running service (default: straight to REDIS_URL)",
+    )
+    publish.add_argument(
+        "--key",
+        default=os.environ.get("YIELDGATE_MANAGER_KEY"),
+        help="a manager API key, for --url",
+    )
+    publish.set_defaults(run=_publish)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+    except KeyboardInterrupt:
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+"""Quotes and the day's price list: the checkout's hot path.
+
+One store round trip (sold counts and live plan version together), the compiled plan from the
+in-process cache, the pure computation in `pricing.quote`, and a signed token.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from api import metrics
+from api.clock import Clock, iso_utc
+from api.day_state import DayStateReader, PricingState
+from api.venues import VenueRegistry
+from pricing.calendar import entry_slots, local_now, parse_date
+from pricing.errors import InvalidInput, NotFound, SoldOut
+from pricing.money import to_units
+from pricing.quote import (
+    check_tickets,
+    find_day,
+    find_slot,
+    list_offers,
+    quote_order,
+)
+from pricing.token import QuoteSigner, TokenClaims
+from pricing.venue import Venue, minutes_of
+
+
+@dataclass(frozen=True, slots=True)
+class SaleDay:
+    """A date checked against the venue's calendar and clock."""
+
+    date: dt.date
+    from_minute: int  # the earliest entry minute still on sale that day (0 for a future date)
+
+
+def sale_day(venue: Venue, text: str, now: dt.datetime) -> SaleDay:
+    """Refuse a malformed or past date (422) or a closed day (404)."""
+    date = parse_date(text)
+    local = local_now(venue, now)
+    today = local.date()
+    if date < today:
+        raise InvalidInput(f"{date} is in the past at {venue.display_name()}", field="date")
+    if not entry_slots(venue, date):
+        raise NotFound(f"{venue.display_name()} is closed on {date}", field="date")
+    # An entry slot stays on sale until it ends, so a visitor can still come in late.
+    from_minute = 0 if date > today else local.hour * 60 + local.minute - venue.slot_minutes + 1
+    return SaleDay(date, from_minute)
+
+
+def check_slot(venue: Venue, day: SaleDay, slot: str) -> None:
+    if slot not in entry_slots(venue, day.date):
+        raise NotFound(f"{slot} is not an entry slot on {day.date}", field="slot")
+    if minutes_of(slot) < day.from_minute:
+        raise InvalidInput(f"the {slot} entry slot on {day.date} is over", field="slot")
+
+
+class QuoteService:
+    def __init__(
+        self,
+        venues: VenueRegistry,
+        day_states: DayStateReader,
+        signer: QuoteSigner,
+        clock: Clock,
+        *,
+        ttl_seconds: int,
+        max_tickets: int,
+        few_left_share: float,
+    ) -> None:
+        self._venues = venues
+        self._day_states = day_states
+        self._signer = signer
+        self._clock = clock
+        self._ttl = dt.timedelta(seconds=ttl_seconds)
+        self._max_tickets = max_tickets
+        self._few_left_share = few_left_share
+
+    async def quote(
+        self, venue_id: str, date_text: str, slot: str, tickets: Mapping[str, int]
+    ) -> dict[str, Any]:
+        venue = self._venues.get(venue_id)
+        ordered = check_tickets(tickets, venue.segments, self._max_tickets)
+        now = self._clock()
+        day = sale_day(venue, date_text, now)
+        check_slot(venue, day, slot)
+        state = await self._day_states.read(venue.id, date_text)
+        plan_day = find_day(state.plan, day.date)
+        pricing = find_slot(plan_day, day.date, slot)
+        try:
+            priced = quote_order(
+                state.plan, plan_day, pricing, state.sold, ordered, venue.vat_rate, day.from_minute
+            )
+        except SoldOut:
+            metrics.QUOTES.labels("sold_out").inc()
+            raise
+        expires = now + self._ttl
+        claims = TokenClaims(
+            quote_id=f"q_{secrets.token_hex(8)}",
+            venue=venue.id,
+            date=date_text,
+            slot=slot,
+            lines=tuple((ln.segment, ln.quantity, ln.unit_prices) for ln in priced.lines),
+            total=priced.total,
+            plan_version=state.plan.version,
+            expires_at=int(expires.timestamp()),
+        )
+        metrics.QUOTES.labels("stale" if state.stale else "quoted").inc()
+        return {
+            "quote_id": claims.quote_id,
+            "venue": venue.id,
+            "date": date_text,
+            "slot": slot,
+            "currency": state.plan.currency,
+            "lines": [
+                {
+                    "segment": line.segment,
+                    "quantity": line.quantity,
+                    "unit_prices": [to_units(p) for p in line.unit_prices],
+                    "amount": to_units(line.amount),
+                }
+                for line in priced.lines
+            ],
+            "total": to_units(priced.total),
+            "vat": to_units(priced.vat),
+            "off_peak": priced.off_peak,
+            "saving": to_units(priced.saving),
+            "explanation": priced.explanation,
+            "alternatives": alternatives_json(priced.alternatives),
+            "plan_version": state.plan.version,
+            "expires_at": iso_utc(dt.datetime.fromtimestamp(claims.expires_at, dt.UTC)),
+            "stale": state.stale,
+            "token": self._signer.sign(claims),
+        }
+
+    async def prices(self, venue_id: str, date_text: str) -> dict[str, Any]:
+        venue = self._venues.get(venue_id)
+        day = sale_day(venue, date_text, self._clock())
+        state: PricingState = await self._day_states.read(venue.id, date_text)
+        plan_day = find_day(state.plan, day.date)
+        offers = list_offers(
+            state.plan, plan_day, state.sold, day.from_minute, self._few_left_share
+        )
+        return {
+            "venue": venue.id,
+            "date": date_text,
+            "currency": state.plan.currency,
+            "plan_version": state.plan.version,
+            "stale": state.stale,
+            "slots": [
+                {
+                    "slot": offer.slot,
+                    "capacity": offer.capacity,
+                    "remaining": offer.remaining,
+                    "availability": offer.availability,
+                    "price": to_units(offer.price),
+                    "segment_prices": {s: to_units(p) for s, p in offer.segment_prices.items()},
+                    "off_peak": offer.off_peak,
+                    "saving": to_units(offer.saving),
+                }
+                for offer in offers
+            ],
+        }
+
+
+def alternatives_json(alternatives: Any) -> list[dict[str, Any]]:
+    return [
+        {"slot": a.slot, "price": to_units(a.price), "saving": to_units(a.saving)}
+        for a in alternatives
+    ]

@@ -1,0 +1,169 @@
+"""Sales (honouring a signed quote), cancellations and inventory reconciliation."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from api import metrics
+from api.clock import Clock, iso_utc
+from api.plan_cache import PlanCache
+from api.quoting import check_slot, sale_day
+from api.store import SaleRequest, Store
+from api.venues import VenueRegistry
+from pricing.calendar import entry_slots, parse_date
+from pricing.errors import Conflict, InvalidInput, NotFound, SoldOut
+from pricing.money import to_units, vat_included
+from pricing.token import QuoteSigner, match_order
+from pricing.venue import Venue
+
+
+def fingerprint(body: Mapping[str, Any]) -> str:
+    canonical = orjson.dumps(body, option=orjson.OPT_SORT_KEYS)
+    return hashlib.sha256(canonical).hexdigest()
+
+
+class SaleService:
+    def __init__(
+        self,
+        venues: VenueRegistry,
+        store: Store,
+        plans: PlanCache,
+        signer: QuoteSigner,
+        clock: Clock,
+    ) -> None:
+        self._venues = venues
+        self._store = store
+        self._plans = plans
+        self._signer = signer
+        self._clock = clock
+
+    def _capacity(self, venue: Venue, date: str, slot: str) -> int:
+        """The slot's capacity in the plan this worker last priced from, else the venue's."""
+        plan = self._plans.last_known(venue.id)
+        pricing = plan.days.get(parse_date(date), {}).get(slot) if plan else None
+        return pricing.capacity if pricing else venue.capacity_of(slot)
+
+    async def sell(
+        self,
+        order_id: str,
+        venue_id: str,
+        date: str,
+        slot: str,
+        tickets: dict[str, int],
+        token: str,
+    ) -> tuple[bytes, bool]:
+        """The sale's record, and whether it was recorded now (False: a replay)."""
+        now = self._clock()
+        claims = self._signer.verify(token, now=int(now.timestamp()))
+        match_order(claims, venue=venue_id, date=date, slot=slot, tickets=tickets)
+        venue = self._venues.get(venue_id)
+        check_slot(venue, sale_day(venue, date, now), slot)
+        record = {
+            "order_id": order_id,
+            "status": "confirmed",
+            "venue": venue.id,
+            "date": date,
+            "slot": slot,
+            "currency": venue.currency,
+            "lines": [
+                {
+                    "segment": segment,
+                    "quantity": quantity,
+                    "unit_prices": [to_units(p) for p in units],
+                    "amount": to_units(sum(units)),
+                }
+                for segment, quantity, units in claims.lines
+            ],
+            "total": to_units(claims.total),
+            "vat": to_units(vat_included(claims.total, venue.vat_rate)),
+            "quote_id": claims.quote_id,
+            "plan_version": claims.plan_version,
+            "recorded_at": iso_utc(now),
+        }
+        request = SaleRequest(
+            order_id=order_id,
+            venue=venue.id,
+            date=date,
+            slot=slot,
+            quantity=sum(claims.tickets.values()),
+            fingerprint=fingerprint(
+                {
+                    "venue": venue.id,
+                    "date": date,
+                    "slot": slot,
+                    "tickets": claims.tickets,
+                    "token": token,
+                }
+            ),
+            record=orjson.dumps(record),
+        )
+        result = await self._store.record_sale(request, self._capacity(venue, date, slot))
+        metrics.SALES.labels(result.outcome).inc()
+        if result.outcome == "conflict":
+            raise Conflict(
+                f"order {order_id!r} was already used for a different sale", field="order_id"
+            )
+        if result.outcome == "sold_out":
+            raise SoldOut(
+                f"{slot} on {date} has {result.remaining} tickets left, the order needs "
+                f"{request.quantity}",
+                field="slot",
+                remaining=result.remaining,
+            )
+        assert result.record is not None
+        return result.record, result.outcome == "recorded"
+
+    async def cancel(self, order_id: str) -> dict[str, Any]:
+        result = await self._store.cancel_sale(order_id, iso_utc(self._clock()))
+        metrics.SALES.labels(f"cancel_{result.outcome}").inc()
+        if result.outcome == "not_found":
+            raise NotFound(f"no sale with order id {order_id!r}", field="order_id")
+        return {
+            "order_id": order_id,
+            "status": "cancelled",
+            "venue": result.venue,
+            "date": result.date,
+            "slot": result.slot,
+            "released": result.quantity if result.outcome == "cancelled" else 0,
+            "already_cancelled": result.outcome == "already_cancelled",
+            "cancelled_at": result.cancelled_at,
+        }
+
+    async def inventory(self, venue_id: str, date: str) -> dict[str, Any]:
+        venue = self._venues.get(venue_id)
+        slots = self._slots(venue, date)
+        sold = await self._store.sold_counts(venue.id, date)
+        return {
+            "venue": venue.id,
+            "date": date,
+            "sold": {slot: sold.get(slot, 0) for slot in slots},
+            "capacity": {slot: self._capacity(venue, date, slot) for slot in slots},
+        }
+
+    async def reconcile(self, venue_id: str, date: str, sold: Mapping[str, int]) -> dict[str, Any]:
+        """Replace the day's sold counts with the ticketing system's, after checking them all."""
+        venue = self._venues.get(venue_id)
+        slots = self._slots(venue, date)
+        for slot, count in sold.items():
+            if slot not in slots:
+                raise InvalidInput(f"{slot} is not an entry slot on {date}", field=f"sold.{slot}")
+            if count < 0:
+                raise InvalidInput(f"sold must be 0 or more, got {count}", field=f"sold.{slot}")
+            capacity = self._capacity(venue, date, slot)
+            if count > capacity:
+                raise InvalidInput(
+                    f"{count} sold is above the slot's capacity of {capacity}",
+                    field=f"sold.{slot}",
+                )
+        await self._store.set_sold(venue.id, date, {s: c for s, c in sold.items() if c})
+        return await self.inventory(venue_id, date)
+
+    def _slots(self, venue: Venue, date: str) -> list[str]:
+        slots = entry_slots(venue, parse_date(date))
+        if not slots:
+            raise NotFound(f"{venue.display_name()} is closed on {date}", field="date")
+        return slots

@@ -1,0 +1,41 @@
+"""All configuration, from the environment (YIELDGATE_*), reached through `get_settings()`."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EXAMPLE_VENUES = Path(__file__).resolve().parent.parent / "examples" / "venues"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="YIELDGATE_", extra="ignore")
+
+    # Unset means the embedded in-process store: fine for one worker, no persistence.
+    redis_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("YIELDGATE_REDIS_URL", "REDIS_URL")
+    )
+    redis_key_prefix: str = "yg"
+    store_timeout_seconds: float = Field(default=0.5, gt=0)
+    # After the store fails, quotes skip it for this long and answer from cache, marked stale.
+    store_retry_seconds: float = Field(default=1.0, ge=0)
+
+    venues_dir: Path = EXAMPLE_VENUES
+    # "checkout:KEY,manager:KEY"; several keys per role are allowed.
+    api_keys: str = ""
+    # Comma-separated secrets; the first signs quote tokens, all verify (key rotation).
+    token_keys: str = ""
+
+    quote_ttl_seconds: int = Field(default=900, gt=0)
+    max_tickets_per_order: int = Field(default=20, gt=0)
+    few_left_share: float = Field(default=0.1, ge=0, le=1)
+    prices_max_age_seconds: int = Field(default=5, ge=0)
+    bootstrap_days: int = Field(default=60, ge=0)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

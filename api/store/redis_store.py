@@ -1,0 +1,411 @@
+"""The Store on Redis: every write is one Lua script or one MULTI/EXEC, so each method is atomic.
+
+Every key of a venue carries the venue as a hash tag (`yg:{city-museum}:...`), so a venue's keys
+share one Redis Cluster slot and a script may touch all of them. The only key outside a venue's
+slot is the order index (`yg:orders:<order id>` -> venue), which `cancel_sale` needs because it
+is given nothing but the order id.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, Literal, cast
+
+import redis.asyncio as redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from api.store.base import (
+    AuditEntry,
+    CancelResult,
+    DayState,
+    PlanMeta,
+    PublishResult,
+    RollbackResult,
+    SaleRequest,
+    SaleResult,
+    StoreUnavailable,
+)
+
+ORDER_TTL_SECONDS = 400 * 24 * 3600  # long enough to replay or cancel any order of the season
+AUDIT_MAX_ENTRIES = 10_000
+
+# KEYS: order hash, the day's sold hash
+# ARGV: fingerprint, date, slot, quantity, capacity, record, ttl seconds
+_SALE_LUA = """
+local order_key, sold_key = KEYS[1], KEYS[2]
+local fingerprint, date, slot = ARGV[1], ARGV[2], ARGV[3]
+local quantity, capacity = tonumber(ARGV[4]), tonumber(ARGV[5])
+local record, ttl = ARGV[6], ARGV[7]
+
+if redis.call('EXISTS', order_key) == 1 then
+  local stored = redis.call('HMGET', order_key, 'fingerprint', 'record')
+  if stored[1] == fingerprint then
+    return {'replayed', stored[2]}
+  end
+  return {'conflict'}
+end
+
+local sold = tonumber(redis.call('HGET', sold_key, slot) or '0')
+if sold + quantity > capacity then
+  return {'sold_out', math.max(capacity - sold, 0)}
+end
+
+redis.call('HINCRBY', sold_key, slot, quantity)
+redis.call('HSET', order_key, 'fingerprint', fingerprint, 'status', 'recorded', 'date', date,
+           'slot', slot, 'quantity', quantity, 'record', record)
+redis.call('EXPIRE', order_key, ttl)
+redis.call('EXPIRE', sold_key, ttl)
+return {'recorded', record}
+"""
+
+# KEYS: order hash
+# ARGV: the venue's sold-key prefix, cancelled-at instant
+# The sold key is built here because only the order knows its date; it carries the same hash
+# tag as the order key, so it lives in the same cluster slot.
+_CANCEL_LUA = """
+local order_key = KEYS[1]
+local sold_key_prefix, at = ARGV[1], ARGV[2]
+
+local order = redis.call('HMGET', order_key, 'status', 'date', 'slot', 'quantity', 'cancelled_at')
+local status, date, slot, quantity = order[1], order[2], order[3], tonumber(order[4])
+if not status then
+  return {'not_found'}
+end
+if status == 'cancelled' then
+  return {'already_cancelled', date, slot, quantity, order[5]}
+end
+
+local sold_key = sold_key_prefix .. date
+local sold = tonumber(redis.call('HGET', sold_key, slot) or '0')
+if sold > 0 then
+  redis.call('HSET', sold_key, slot, math.max(sold - quantity, 0))
+end
+redis.call('HSET', order_key, 'status', 'cancelled', 'cancelled_at', at)
+return {'cancelled', date, slot, quantity, at}
+"""
+
+# KEYS: plan body, plans list, plans meta hash, current version, audit stream
+# ARGV: version, body, only if none ('1' or '0'), meta JSON, actor, at, details JSON, audit max
+_PUBLISH_LUA = """
+local plan_key, plans_key, meta_key = KEYS[1], KEYS[2], KEYS[3]
+local current_key, audit_key = KEYS[4], KEYS[5]
+local version, body, only_if_none = ARGV[1], ARGV[2], ARGV[3]
+
+local existing = redis.call('GET', plan_key)
+if existing and existing ~= body then
+  return {'version_conflict'}
+end
+local previous = redis.call('GET', current_key)
+if only_if_none == '1' and previous then
+  return {'skipped', previous}
+end
+
+if not existing then
+  redis.call('SET', plan_key, body)
+  redis.call('LPUSH', plans_key, version)
+  redis.call('HSET', meta_key, version, ARGV[4])
+end
+redis.call('SET', current_key, version)
+redis.call('XADD', audit_key, 'MAXLEN', '~', ARGV[8], '*', 'action', 'publish',
+           'version', version, 'previous', previous or '', 'actor', ARGV[5], 'at', ARGV[6],
+           'details', ARGV[7])
+if existing then
+  return {'unchanged', previous}
+end
+return {'published', previous}
+"""
+
+# KEYS: plans meta hash, current version, audit stream
+# ARGV: version, actor, at, audit max
+_ROLLBACK_LUA = """
+local meta_key, current_key, audit_key = KEYS[1], KEYS[2], KEYS[3]
+local version = ARGV[1]
+
+if redis.call('HEXISTS', meta_key, version) == 0 then
+  return {'not_found'}
+end
+local previous = redis.call('GET', current_key)
+redis.call('SET', current_key, version)
+redis.call('XADD', audit_key, 'MAXLEN', '~', ARGV[4], '*', 'action', 'rollback',
+           'version', version, 'previous', previous or '', 'actor', ARGV[2], 'at', ARGV[3],
+           'details', '{}')
+return {'rolled_back', previous}
+"""
+
+
+class _Keys:
+    """The key layout; venue ids are slugs, so they never contain the braces of a hash tag."""
+
+    def __init__(self, prefix: str) -> None:
+        self._prefix = prefix
+
+    def _venue(self, venue: str) -> str:
+        return f"{self._prefix}:{{{venue}}}"
+
+    def sold_prefix(self, venue: str) -> str:
+        return f"{self._venue(venue)}:sold:"
+
+    def sold(self, venue: str, date: str) -> str:
+        return self.sold_prefix(venue) + date
+
+    def order(self, venue: str, order_id: str) -> str:
+        return f"{self._venue(venue)}:order:{order_id}"
+
+    def order_venue(self, order_id: str) -> str:
+        return f"{self._prefix}:orders:{order_id}"
+
+    def plan(self, venue: str, version: str) -> str:
+        return f"{self._venue(venue)}:plan:{version}"
+
+    def plans(self, venue: str) -> str:
+        return f"{self._venue(venue)}:plans"
+
+    def plans_meta(self, venue: str) -> str:
+        return f"{self._venue(venue)}:plans:meta"
+
+    def current(self, venue: str) -> str:
+        return f"{self._venue(venue)}:plan:current"
+
+    def audit(self, venue: str) -> str:
+        return f"{self._venue(venue)}:audit"
+
+
+@contextmanager
+def _unavailable_on_failure() -> Iterator[None]:
+    """Callers handle StoreUnavailable only; no redis exception may reach them."""
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise StoreUnavailable(f"the store is unreachable: {exc}") from exc
+    except RedisError as exc:
+        raise StoreUnavailable(f"the store failed: {exc}") from exc
+
+
+def _text(value: bytes | str | None) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _counts(raw: dict[bytes, bytes]) -> dict[str, int]:
+    return {slot.decode(): int(sold) for slot, sold in raw.items()}
+
+
+class RedisStore:
+    """The Store on the Redis behind `client`; its key layout is ready for Redis Cluster.
+
+    The client must not decode responses: plan bodies and sale records are bytes.
+    Prefer `from_url`, which sets short timeouts so a dead Redis fails fast.
+    """
+
+    def __init__(self, client: redis.Redis, *, key_prefix: str = "yg") -> None:
+        self._client = client
+        self._keys = _Keys(key_prefix)
+        self._sale = client.register_script(_SALE_LUA)
+        self._cancel = client.register_script(_CANCEL_LUA)
+        self._publish = client.register_script(_PUBLISH_LUA)
+        self._rollback = client.register_script(_ROLLBACK_LUA)
+
+    @classmethod
+    def from_url(cls, url: str, *, key_prefix: str = "yg", timeout: float = 0.5) -> RedisStore:
+        client = redis.Redis.from_url(
+            url,
+            socket_connect_timeout=timeout,
+            socket_timeout=timeout,
+            # One immediate retry covers a pooled connection the server dropped. Timeouts are
+            # never retried: the command may have run, and the caller must answer in time.
+            retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
+        )
+        return cls(client, key_prefix=key_prefix)
+
+    async def ping(self) -> None:
+        with _unavailable_on_failure():
+            await self._client.ping()
+
+    async def day_state(self, venue: str, date: str) -> DayState:
+        with _unavailable_on_failure():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.hgetall(self._keys.sold(venue, date))
+                pipe.get(self._keys.current(venue))
+                sold, current = await pipe.execute()
+        return DayState(sold=_counts(sold), plan_version=_text(current))
+
+    async def sold_counts(self, venue: str, date: str) -> dict[str, int]:
+        with _unavailable_on_failure():
+            sold = await self._client.hgetall(self._keys.sold(venue, date))
+        return _counts(cast(dict[bytes, bytes], sold))
+
+    async def set_sold(self, venue: str, date: str, sold: dict[str, int]) -> None:
+        key = self._keys.sold(venue, date)
+        with _unavailable_on_failure():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.delete(key)
+                if sold:
+                    pipe.hset(key, mapping={slot: count for slot, count in sold.items()})
+                    pipe.expire(key, ORDER_TTL_SECONDS)
+                await pipe.execute()
+
+    async def record_sale(self, sale: SaleRequest, capacity: int) -> SaleResult:
+        with _unavailable_on_failure():
+            # The first venue to use an order id owns it, even if that sale was refused.
+            claimed_by = await self._client.set(
+                self._keys.order_venue(sale.order_id),
+                sale.venue,
+                nx=True,
+                get=True,
+                ex=ORDER_TTL_SECONDS,
+            )
+            if claimed_by is not None and claimed_by != sale.venue.encode():
+                return SaleResult("conflict")
+            reply = await self._sale(
+                keys=[
+                    self._keys.order(sale.venue, sale.order_id),
+                    self._keys.sold(sale.venue, sale.date),
+                ],
+                args=[
+                    sale.fingerprint,
+                    sale.date,
+                    sale.slot,
+                    sale.quantity,
+                    capacity,
+                    sale.record,
+                    ORDER_TTL_SECONDS,
+                ],
+            )
+        outcome = reply[0].decode()
+        if outcome in ("recorded", "replayed"):
+            return SaleResult(outcome, record=reply[1])
+        if outcome == "sold_out":
+            return SaleResult("sold_out", remaining=int(reply[1]))
+        return SaleResult("conflict")
+
+    async def cancel_sale(self, order_id: str, at: str) -> CancelResult:
+        with _unavailable_on_failure():
+            venue = _text(await self._client.get(self._keys.order_venue(order_id)))
+            if venue is None:
+                return CancelResult("not_found")
+            reply = await self._cancel(
+                keys=[self._keys.order(venue, order_id)],
+                args=[self._keys.sold_prefix(venue), at],
+            )
+        outcome: Literal["cancelled", "already_cancelled", "not_found"] = reply[0].decode()
+        if outcome == "not_found":
+            return CancelResult("not_found")
+        date, slot, quantity, cancelled_at = reply[1:]
+        return CancelResult(
+            outcome,
+            venue=venue,
+            date=date.decode(),
+            slot=slot.decode(),
+            quantity=int(quantity),
+            cancelled_at=cancelled_at.decode(),
+        )
+
+    async def publish_plan(
+        self,
+        venue: str,
+        version: str,
+        body: bytes,
+        actor: str,
+        at: str,
+        details: dict[str, object],
+        *,
+        only_if_none: bool = False,
+    ) -> PublishResult:
+        meta = json.dumps({"published_at": at, "published_by": actor})
+        with _unavailable_on_failure():
+            reply = await self._publish(
+                keys=[
+                    self._keys.plan(venue, version),
+                    self._keys.plans(venue),
+                    self._keys.plans_meta(venue),
+                    self._keys.current(venue),
+                    self._keys.audit(venue),
+                ],
+                args=[
+                    version,
+                    body,
+                    "1" if only_if_none else "0",
+                    meta,
+                    actor,
+                    at,
+                    json.dumps(details),
+                    AUDIT_MAX_ENTRIES,
+                ],
+            )
+        outcome: Literal["published", "unchanged", "version_conflict", "skipped"]
+        outcome = reply[0].decode()
+        previous = reply[1] if len(reply) > 1 else None
+        return PublishResult(outcome, previous=_text(previous))
+
+    async def current_version(self, venue: str) -> str | None:
+        with _unavailable_on_failure():
+            current = await self._client.get(self._keys.current(venue))
+        return _text(current)
+
+    async def plan_body(self, venue: str, version: str) -> bytes | None:
+        with _unavailable_on_failure():
+            body = await self._client.get(self._keys.plan(venue, version))
+        return cast(bytes | None, body)
+
+    async def list_plans(self, venue: str) -> list[PlanMeta]:
+        with _unavailable_on_failure():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.lrange(self._keys.plans(venue), 0, -1)
+                pipe.hgetall(self._keys.plans_meta(venue))
+                versions, metas = await pipe.execute()
+        plans = []
+        for raw_version in versions:
+            meta = json.loads(metas[raw_version])
+            plans.append(
+                PlanMeta(
+                    version=raw_version.decode(),
+                    published_at=meta["published_at"],
+                    published_by=meta["published_by"],
+                )
+            )
+        return plans
+
+    async def rollback(self, venue: str, version: str, actor: str, at: str) -> RollbackResult:
+        with _unavailable_on_failure():
+            reply = await self._rollback(
+                keys=[
+                    self._keys.plans_meta(venue),
+                    self._keys.current(venue),
+                    self._keys.audit(venue),
+                ],
+                args=[version, actor, at, AUDIT_MAX_ENTRIES],
+            )
+        if reply[0] == b"not_found":
+            return RollbackResult("not_found")
+        return RollbackResult("rolled_back", previous=_text(reply[1]))
+
+    async def audit(self, venue: str, limit: int = 100) -> list[AuditEntry]:
+        if limit <= 0:
+            return []
+        with _unavailable_on_failure():
+            entries = await self._client.xrevrange(self._keys.audit(venue), count=limit)
+        return [
+            _audit_entry(entry_id, fields)
+            for entry_id, fields in cast(list[tuple[bytes, dict[bytes, bytes]]], entries)
+        ]
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+def _audit_entry(entry_id: bytes, raw: dict[bytes, bytes]) -> AuditEntry:
+    fields: dict[str, Any] = {name.decode(): value.decode() for name, value in raw.items()}
+    return AuditEntry(
+        id=entry_id.decode(),
+        action=fields["action"],
+        version=fields["version"],
+        previous=fields["previous"] or None,
+        actor=fields["actor"],
+        at=fields["at"],
+        details=json.loads(fields["details"]),
+    )

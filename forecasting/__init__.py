@@ -1,0 +1,1 @@
+"""Demand forecasting (issue 4)."""

@@ -1,0 +1,1 @@
+"""The sales-based linear program (issue 5)."""

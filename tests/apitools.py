@@ -1,0 +1,55 @@
+"""Helpers for the API tests: keys, a movable clock, and short ways to quote and check errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from fastapi.testclient import TestClient
+from httpx2 import Response
+
+CHECKOUT_KEY = "ck_test_checkout"
+MANAGER_KEY = "mk_test_manager"
+CHECKOUT = {"Authorization": f"Bearer {CHECKOUT_KEY}"}
+MANAGER = {"Authorization": f"Bearer {MANAGER_KEY}"}
+# 10:00 on Tuesday 2 March 2027 in Amsterdam (CET, UTC+1).
+NOW = dt.datetime(2027, 3, 2, 9, 0, tzinfo=dt.UTC)
+TOMORROW = "2027-03-03"  # a Wednesday: 10:00-18:00, 16 slots
+MONDAY = "2027-03-08"  # closed
+YESTERDAY = "2027-03-01"
+
+
+class FakeClock:
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+def quote(client: TestClient, **overrides: object) -> dict[str, Any]:
+    body = {"venue": "city-museum", "date": TOMORROW, "slot": "11:00", "tickets": {"adult": 2}}
+    body.update(overrides)
+    response = client.post("/v1/quotes", json=body, headers=CHECKOUT)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def problem(response: Response, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    if field is not None:
+        assert body["field"] == field, body
+    return body
+
+
+def set_sold(client: TestClient, date: str, sold: dict[str, int]) -> None:
+    response = client.put(
+        f"/v1/venues/city-museum/inventory/{date}", json={"sold": sold}, headers=MANAGER
+    )
+    assert response.status_code == 200, response.text

@@ -1,0 +1,153 @@
+"""Redis goes away mid-service and comes back: quotes go stale, sales wait, nothing is half-written.
+
+The test runs a Redis server of its own (append-only file on, in a temporary directory) so it
+can stop and restart it without touching the shared one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from apitools import (
+    CHECKOUT,
+    CHECKOUT_KEY,
+    MANAGER,
+    MANAGER_KEY,
+    NOW,
+    TOMORROW,
+    FakeClock,
+    quote,
+)
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import EXAMPLE_VENUES, Settings
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class OwnRedis:
+    def __init__(self, directory: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed (.ci/run installs it)", pytrace=False)
+        self.binary = binary
+        self.directory = directory
+        self.port = free_port()
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        pytest.fail("the test's own redis-server did not start", pytrace=False)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
+    server = OwnRedis(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+def test_quotes_survive_a_redis_outage_and_sales_resume(own_redis: OwnRedis) -> None:
+    settings = Settings(
+        redis_url=own_redis.url,
+        api_keys=f"checkout:{CHECKOUT_KEY},manager:{MANAGER_KEY}",
+        token_keys="test-signing-key",
+        venues_dir=EXAMPLE_VENUES,
+        store_retry_seconds=0,
+        store_timeout_seconds=0.3,
+    )
+    clock = FakeClock(NOW)
+    with TestClient(create_app(settings, clock=clock)) as client:
+        before = quote(client)
+        sale = {
+            "order_id": "o-1",
+            "venue": "city-museum",
+            "date": TOMORROW,
+            "slot": "11:00",
+            "tickets": {"adult": 2},
+            "token": before["token"],
+        }
+        assert client.post("/v1/sales", json=sale, headers=CHECKOUT).status_code == 201
+        assert quote(client)["stale"] is False  # reads the counts with the sale in them
+
+        own_redis.stop()
+        during = quote(client)
+        assert during["stale"] is True
+        assert during["plan_version"] == before["plan_version"]
+        assert during["total"] == before["total"]
+        prices = client.get(f"/v1/venues/city-museum/prices?date={TOMORROW}", headers=CHECKOUT)
+        assert prices.status_code == 200 and prices.json()["stale"] is True
+        # the last counts seen are used: 2 sold before the outage
+        assert {s["slot"]: s["remaining"] for s in prices.json()["slots"]}["11:00"] == 118
+
+        refused = client.post(
+            "/v1/sales",
+            json={**sale, "order_id": "o-2", "token": during["token"]},
+            headers=CHECKOUT,
+        )
+        assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert client.get("/readyz").status_code == 503
+        assert client.get("/healthz").status_code == 200
+        inventory = client.get(f"/v1/venues/city-museum/inventory/{TOMORROW}", headers=MANAGER)
+        assert inventory.status_code == 503
+
+        own_redis.start()
+        after = quote(client)
+        assert after["stale"] is False
+        assert client.get("/readyz").status_code == 200
+        retried = client.post(
+            "/v1/sales",
+            json={**sale, "order_id": "o-2", "token": during["token"]},
+            headers=CHECKOUT,
+        )
+        assert retried.status_code == 201
+        inventory = client.get(f"/v1/venues/city-museum/inventory/{TOMORROW}", headers=MANAGER)
+        assert inventory.json()["sold"]["11:00"] == 4  # o-1 and o-2, each exactly once

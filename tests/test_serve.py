@@ -1,0 +1,132 @@
+"""`yieldgate serve` as an operator runs it: real processes, real TCP, one and two workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+from test_outage import free_port
+
+CHECKOUT = {"Authorization": "Bearer ck_serve"}
+MANAGER = {"Authorization": "Bearer mk_serve"}
+
+
+def serve(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            *args,
+        ],
+        env={**os.environ, "YIELDGATE_API_KEYS": "checkout:ck_serve,manager:mk_serve", **env},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"serve exited: {process.stdout.read() if process.stdout else ''}")
+        try:
+            if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return process, base
+        except httpx2.TransportError:
+            pass
+        time.sleep(0.1)
+    process.kill()
+    pytest.fail("serve did not become ready in 30 s")
+
+
+@pytest.fixture
+def stop_afterwards() -> Iterator[list[subprocess.Popen[str]]]:
+    processes: list[subprocess.Popen[str]] = []
+    yield processes
+    for process in processes:
+        process.terminate()
+        process.communicate(timeout=10)  # reaps it and closes its output pipe
+
+
+def next_wednesday() -> str:
+    import datetime as dt
+
+    today = dt.date.today()
+    return str(today + dt.timedelta(days=(2 - today.weekday()) % 7 or 7))
+
+
+def test_serve_with_no_setup_quotes_at_once(stop_afterwards: list) -> None:  # type: ignore[type-arg]
+    env = {"REDIS_URL": "", "YIELDGATE_REDIS_URL": ""}
+    process, base = serve(env=env)
+    stop_afterwards.append(process)
+    body = {
+        "venue": "city-museum",
+        "date": next_wednesday(),
+        "slot": "11:00",
+        "tickets": {"adult": 1},
+    }
+    response = httpx2.post(f"{base}/v1/quotes", json=body, headers=CHECKOUT)
+    assert response.status_code == 200, response.text
+    assert response.json()["total"] == 20.0
+
+
+def test_two_workers_share_keys_plans_and_counts(
+    stop_afterwards: list,
+    flushed_redis_url: str,  # type: ignore[type-arg]
+) -> None:
+    process, base = serve("--workers", "2", env={"REDIS_URL": flushed_redis_url})
+    stop_afterwards.append(process)
+    date = next_wednesday()
+    body = {"venue": "city-museum", "date": date, "slot": "11:00", "tickets": {"adult": 1}}
+    with httpx2.Client(base_url=base) as http:
+        # Every quote signed by either worker is honoured by whichever worker takes the sale.
+        for n in range(20):
+            with httpx2.Client(base_url=base) as fresh:  # a new connection may land anywhere
+                token = fresh.post("/v1/quotes", json=body, headers=CHECKOUT).json()["token"]
+            sale = {**body, "order_id": f"o-{n}", "token": token}
+            assert http.post("/v1/sales", json=sale, headers=CHECKOUT).status_code == 201
+        plan = {
+            "venue": "city-museum",
+            "currency": "EUR",
+            "version": "v-two-workers",
+            "days": [
+                {
+                    "date": date,
+                    "slots": [
+                        {"slot": "11:00", "capacity": 120, "steps": [{"price": 14, "units": 120}]}
+                    ],
+                }
+            ],
+        }
+        assert http.post("/v1/plans", json=plan, headers=MANAGER).status_code == 201
+        for _ in range(20):
+            with httpx2.Client(base_url=base) as fresh:
+                answer = fresh.post("/v1/quotes", json=body, headers=CHECKOUT).json()
+            assert answer["plan_version"] == "v-two-workers" and answer["total"] == 14.0
+        inventory = http.get(f"/v1/venues/city-museum/inventory/{date}", headers=MANAGER).json()
+        assert inventory["sold"]["11:00"] == 20
+
+
+def test_serve_refuses_several_workers_on_the_embedded_store() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "serve", "--workers", "2"],
+        env={**os.environ, "REDIS_URL": "", "YIELDGATE_REDIS_URL": ""},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "set REDIS_URL" in result.stderr and "Traceback" not in result.stderr
