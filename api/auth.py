@@ -45,7 +45,7 @@ class KeyRing:
                     field="api_keys",
                 )
             digest = _digest(key)
-            self._entries.append((digest, Principal(role, digest.hex()[:8])))  # type: ignore[arg-type]
+            self._entries.append((digest, Principal(role, digest.hex()[:8])))
         if not self._entries:
             raise InvalidInput("no API keys are configured", field="api_keys")
 

@@ -43,7 +43,7 @@ class PlanService:
         version = plan.version or new_version(now)
         plan = plan.model_copy(update={"version": version})
         at = iso_utc(now)
-        details = {
+        details: dict[str, object] = {
             "days": len(plan.days),
             "first_date": str(plan.days[0].date) if plan.days else None,
             "last_date": str(plan.days[-1].date) if plan.days else None,

@@ -40,7 +40,12 @@ def _b64(raw: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # The decoder is lenient (unused low bits, "+" for "-", "=" padding, stray characters):
+    # accept only the one spelling we sign, so a token cannot be altered and still verify.
+    if _b64(raw) != text:
+        raise ValueError("not canonical unpadded base64url")
+    return raw
 
 
 def canonical(claims: TokenClaims) -> bytes:

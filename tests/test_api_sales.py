@@ -80,6 +80,17 @@ def test_an_expired_quote_is_refused(client: TestClient, clock: FakeClock) -> No
     assert "expired" in problem(sell(client, quoted), 422, "token")["detail"]
 
 
+def test_a_retry_after_the_quote_expired_gets_the_first_answer(
+    client: TestClient, clock: FakeClock
+) -> None:
+    quoted = quote(client)
+    first = sell(client, quoted)
+    clock.advance(hours=1)
+    again = sell(client, quoted)
+    assert again.status_code == 200 and again.json() == first.json()
+    assert "expired" in problem(sell(client, quoted, order_id="order-2"), 422, "token")["detail"]
+
+
 def test_a_token_for_another_order_is_refused(client: TestClient) -> None:
     quoted = quote(client, tickets={"adult": 2})
     answer = problem(sell(client, quoted, slot="12:00"), 422, "slot")

@@ -102,6 +102,12 @@ class Store(Protocol):
     async def record_sale(self, sale: SaleRequest, capacity: int) -> SaleResult:
         """Record a sale if the order id is new and sold + quantity <= capacity, atomically."""
 
+    async def replayed_sale(self, venue: str, order_id: str, fingerprint: str) -> bytes | None:
+        """The stored answer of an order recorded before with this same fingerprint, else None.
+
+        Lets a retry be answered after its quote token has expired.
+        """
+
     async def cancel_sale(self, order_id: str, at: str) -> CancelResult:
         """Release an order's tickets exactly once."""
 

@@ -83,6 +83,12 @@ class MemoryStore:
         self._orders[(sale.venue, sale.order_id)] = _Order(sale)
         return SaleResult("recorded", record=sale.record)
 
+    async def replayed_sale(self, venue: str, order_id: str, fingerprint: str) -> bytes | None:
+        order = self._orders.get((venue, order_id))
+        if order is None or order.sale.fingerprint != fingerprint:
+            return None
+        return order.sale.record
+
     async def cancel_sale(self, order_id: str, at: str) -> CancelResult:
         venue = self._order_venues.get(order_id)
         order = None if venue is None else self._orders.get((venue, order_id))

@@ -283,6 +283,15 @@ class RedisStore:
             return SaleResult("sold_out", remaining=int(reply[1]))
         return SaleResult("conflict")
 
+    async def replayed_sale(self, venue: str, order_id: str, fingerprint: str) -> bytes | None:
+        with _unavailable_on_failure():
+            stored, record = await self._client.hmget(
+                self._keys.order(venue, order_id), ["fingerprint", "record"]
+            )
+        if stored != fingerprint.encode() or not isinstance(record, bytes):
+            return None
+        return record
+
     async def cancel_sale(self, order_id: str, at: str) -> CancelResult:
         with _unavailable_on_failure():
             venue = _text(await self._client.get(self._keys.order_venue(order_id)))
