@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import sys
+import tempfile
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -42,6 +43,9 @@ def _serve(args: argparse.Namespace) -> int:
     if not settings.token_keys:
         # Every worker must verify the tokens any other worker signed.
         os.environ["YIELDGATE_TOKEN_KEYS"] = secrets.token_urlsafe(32)
+    if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # /metrics then adds up every worker's counters, whichever worker answers the scrape.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yieldgate-metrics-")
     get_settings.cache_clear()
     try:
         create_app(get_settings())  # fail here, in one line, on bad venues or keys

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
+import os
 import time
 
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_SECONDS = Histogram(
@@ -21,12 +29,18 @@ STORE_ERRORS = Counter(
 )
 LIVE_PLAN = Gauge(
     "yieldgate_live_plan_info",
-    "The plan version this worker last priced from (value 1), by venue.",
+    "1 for the plan version quotes are priced from, 0 for versions replaced since, by venue.",
     ["venue", "version"],
+    multiprocess_mode="livemax",
 )
 
 
 def render() -> tuple[bytes, str]:
+    """This process's metrics, or every worker's when served with several (multiprocess mode)."""
+    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
@@ -58,8 +72,7 @@ class TimingMiddleware:
 
 
 def note_live_plan(venue: str, version: str, previous: str | None) -> None:
+    # Set to 0 rather than removed: in multiprocess mode a removed series lingers in its file.
     if previous is not None and previous != version:
-        # another app in this process (tests) may have replaced it already
-        with contextlib.suppress(KeyError):
-            LIVE_PLAN.remove(venue, previous)
+        LIVE_PLAN.labels(venue, previous).set(0)
     LIVE_PLAN.labels(venue, version).set(1)

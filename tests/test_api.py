@@ -197,3 +197,23 @@ def test_prices_errors(client: TestClient) -> None:
     )
     problem(client.get("/v1/venues/city-museum/prices?date=soon", headers=CHECKOUT), 422, "date")
     problem(client.get("/v1/venues/city-museum/prices", headers=CHECKOUT), 422, "date")
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+def test_health_readiness_and_metrics(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+    version = quote(client)["plan_version"]
+    problem(client.post("/v1/quotes", json={}, headers=CHECKOUT), 422)
+    text = client.get("/metrics").text
+    assert 'route="/v1/quotes",status="2xx"' in text
+    assert 'route="/v1/quotes",status="4xx"' in text
+    assert 'yieldgate_quotes_total{outcome="quoted"}' in text
+    assert f'yieldgate_live_plan_info{{venue="city-museum",version="{version}"}} 1.0' in text
+
+
+def test_unknown_routes_answer_problem_details(client: TestClient) -> None:
+    problem(client.get("/v1/nothing-here"), 404)
+    problem(client.delete("/v1/quotes", headers=CHECKOUT), 405)

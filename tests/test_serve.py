@@ -118,6 +118,9 @@ def test_two_workers_share_keys_plans_and_counts(
             assert answer["plan_version"] == "v-two-workers" and answer["total"] == 14.0
         inventory = http.get(f"/v1/venues/city-museum/inventory/{date}", headers=MANAGER).json()
         assert inventory["sold"]["11:00"] == 20
+        # Whichever worker answers the scrape reports both workers' counts.
+        metrics = http.get("/metrics").text
+        assert 'yieldgate_sales_total{outcome="recorded"} 20.0' in metrics
 
 
 def test_serve_refuses_several_workers_on_the_embedded_store() -> None:
