@@ -138,6 +138,12 @@ class CompiledPlan:
     segment_factors: dict[str, float]  # in the venue's order, which is also the pricing order
 
 
+def _first_sold_price(steps: list[Step]) -> int:
+    """The price a slot opens at: its first step with units (a 0-unit step never sells)."""
+    selling = [step for step in steps[:-1] if step.units > 0]
+    return to_cents((selling[0] if selling else steps[-1]).price)
+
+
 def compile_plan(plan: Plan, venue: Venue, version: str) -> CompiledPlan:
     """Precompute every price the quote path can need, so a quote is integer arithmetic."""
     base = venue.base_cents
@@ -155,7 +161,7 @@ def compile_plan(plan: Plan, venue: Venue, version: str) -> CompiledPlan:
                     segment: tuple(scale_cents(p, factor) for p in prices)
                     for segment, factor in venue.segments.items()
                 },
-                off_peak=prices[0] < base,
+                off_peak=_first_sold_price(slot.steps) < base,
             )
         days[day.date] = slots
     return CompiledPlan(

@@ -11,6 +11,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Literal
 
 from pricing.errors import InvalidInput, NotFound, SoldOut
@@ -69,7 +70,8 @@ def availability(capacity: int, sold: int, few_left_share: float) -> Availabilit
     remaining = capacity - sold
     if remaining <= 0:
         return "sold_out"
-    if remaining <= max(1, math.ceil(capacity * few_left_share)):
+    # Fraction of the decimal text, so 100 * 0.07 is 7 tickets and not 7.000000000000001.
+    if remaining <= max(1, math.ceil(capacity * Fraction(str(few_left_share)))):
         return "few_left"
     return "available"
 

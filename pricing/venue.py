@@ -125,8 +125,9 @@ def _check_consistency(venue: Venue) -> None:
             f"base {prices.base} is outside floor {floor} and ceiling {ceiling}",
             field="prices.base",
         )
-    if not any(floor <= p <= ceiling for p in prices.ladder):
-        raise InvalidInput("no ladder price lies within floor and ceiling", field="prices.ladder")
+    if prices.base not in prices.ladder:
+        # Plans may only use ladder prices, so a base off the ladder could never be quoted.
+        raise InvalidInput(f"base {prices.base} is not on the ladder", field="prices.base")
     if "adult" not in venue.segments:
         raise InvalidInput(
             "the adult segment is the reference price and must exist", field="segments.adult"
