@@ -17,6 +17,12 @@ from pathlib import Path
 from pricing.errors import YieldgateError
 
 
+APP_FACTORY = "api.app:app_from_environment"
+
+
+APP_FACTORY = "api.app:app_from_environment"
+
+
 def _fail(message: str) -> int:
     print(f"yieldgate: {message}", file=sys.stderr)
     return 2
@@ -53,11 +59,15 @@ def _serve(args: argparse.Namespace) -> int:
         return _fail(exc.detail)
     store = "Redis" if get_settings().redis_url else "the embedded store (no REDIS_URL)"
     print(
-        f"Serving on http://{args.host}:{args.port} with {args.workers} worker(s) on {store}",
+        f"Serving on http://{args.host}:{args.port} with {args.workers} {args.server} "
+        f"worker(s) on {store}",
         flush=True,
     )
+    if args.server == "granian":
+        _serve_granian(args)
+        return 0
     uvicorn.run(
-        "api.app:app_from_environment",
+        APP_FACTORY,
         factory=True,
         host=args.host,
         port=args.port,
@@ -68,6 +78,23 @@ def _serve(args: argparse.Namespace) -> int:
         log_level=args.log_level,
     )
     return 0
+
+
+def _serve_granian(args: argparse.Namespace) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+
+    Granian(
+        APP_FACTORY,
+        factory=True,
+        address=args.host,
+        port=args.port,
+        workers=args.workers,
+        interface=Interfaces.ASGI,
+        loop=Loops.uvloop,
+        websockets=False,
+        log_level=args.log_level,
+    ).serve()
 
 
 def _publish(args: argparse.Namespace) -> int:
@@ -135,6 +162,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 1)))
+    serve.add_argument(
+        "--server",
+        choices=["uvicorn", "granian"],
+        default=os.environ.get("YIELDGATE_SERVER", "uvicorn"),
+        help="the HTTP server (default: %(default)s)",
+    )
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
