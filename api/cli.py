@@ -16,7 +16,6 @@ from pathlib import Path
 
 from pricing.errors import YieldgateError
 
-
 APP_FACTORY = "api.app:app_from_environment"
 
 

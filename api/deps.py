@@ -1,4 +1,8 @@
-"""Dependencies for the routes, as Annotated aliases."""
+"""Dependencies for the routes, as Annotated aliases.
+
+They are all `async def`: FastAPI runs a plain `def` dependency in a thread pool, a thread hop
+that cost more than the rest of a quote together.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +29,7 @@ class Services:
     plans: PlanService
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
@@ -34,11 +38,15 @@ ServicesDep = Annotated[Services, Depends(get_services)]
 AuthorizationHeader = Annotated[str | None, Header()]
 
 
-def checkout_key(services: ServicesDep, authorization: AuthorizationHeader = None) -> Principal:
+async def checkout_key(
+    services: ServicesDep, authorization: AuthorizationHeader = None
+) -> Principal:
     return services.keys.authorize(authorization, "checkout")
 
 
-def manager_key(services: ServicesDep, authorization: AuthorizationHeader = None) -> Principal:
+async def manager_key(
+    services: ServicesDep, authorization: AuthorizationHeader = None
+) -> Principal:
     return services.keys.authorize(authorization, "manager")
 
 

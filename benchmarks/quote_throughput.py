@@ -30,9 +30,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECKOUT_KEY = "ck_bench"
 SLOTS = [f"{h:02d}:{m:02d}" for h in range(10, 18) for m in (0, 30)]  # a weekday's 16 slots
 TICKET_MIXES = [
-    '{"adult": 1}', '{"adult": 2}', '{"adult": 2, "child": 1}', '{"adult": 2, "child": 2}',
-    '{"adult": 1, "senior": 1}', '{"senior": 2}', '{"adult": 2, "student": 1, "child": 3}',
-    '{"student": 1}', '{"adult": 3, "child": 3}', '{"adult": 4}',
+    '{"adult": 1}',
+    '{"adult": 2}',
+    '{"adult": 2, "child": 1}',
+    '{"adult": 2, "child": 2}',
+    '{"adult": 1, "senior": 1}',
+    '{"senior": 2}',
+    '{"adult": 2, "student": 1, "child": 3}',
+    '{"student": 1}',
+    '{"adult": 3, "child": 3}',
+    '{"adult": 4}',
 ]
 
 
@@ -41,8 +48,11 @@ def ensure_wrk() -> str:
     if wrk is None:
         print("installing wrk (Debian package)", flush=True)
         subprocess.run(["apt-get", "update", "-qq"], check=False)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", "wrk"],
+            check=False,
+            env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
+        )
         wrk = shutil.which("wrk")
     if wrk is None:
         sys.exit("benchmark: wrk is not installed and could not be installed (apt-get install wrk)")
@@ -73,13 +83,20 @@ def wrk_script(kind: str, days: list[str], pace_ms: float | None) -> str:
     if kind == "healthz":
         return pace
     if kind == "prices":
-        return auth + pace + f"""
+        return (
+            auth
+            + pace
+            + f"""
 local days = {lua_list(days)}
 request = function()
   return wrk.format("GET", "/v1/venues/city-museum/prices?date=" .. days[math.random(#days)])
 end
 """
-    return auth + pace + f"""
+        )
+    return (
+        auth
+        + pace
+        + f"""
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 local days = {lua_list(days)}
@@ -92,6 +109,7 @@ request = function()
   return wrk.format(nil, "/v1/quotes", nil, body)
 end
 """
+    )
 
 
 UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
@@ -107,8 +125,9 @@ def parse_wrk(output: str) -> dict[str, float]:
         if found:
             result[f"p{pct}_ms"] = float(found.group(1)) * UNITS[found.group(2)]
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
-    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
-                              output)
+    socket_errors = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     result["non_2xx"] = float(errors.group(1)) if errors else 0.0
     result["socket_errors"] = float(sum(map(int, socket_errors.groups()))) if socket_errors else 0.0
     return result
@@ -120,7 +139,10 @@ def run_wrk(wrk: str, url: str, script: str, seconds: int, connections: int) -> 
     try:
         output = subprocess.run(
             [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", handle.name, url],
-            capture_output=True, text=True, check=True, timeout=seconds + 60,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=seconds + 60,
         ).stdout
     finally:
         os.unlink(handle.name)
@@ -134,12 +156,25 @@ def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]
         "YIELDGATE_API_KEYS": f"checkout:{CHECKOUT_KEY},manager:mk_bench",
         "YIELDGATE_TOKEN_KEYS": "bench-signing-key",
     }
-    subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=True,
-                   capture_output=True)
+    subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=True, capture_output=True)
     server = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--workers",
-         str(args.workers), "--server", args.server, "--log-level", "warning"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--server",
+            args.server,
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -153,14 +188,17 @@ def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--server", choices=["uvicorn", "granian"], default="uvicorn")
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--redis-url", default=os.environ.get(
-        "YIELDGATE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"))
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("YIELDGATE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
+    )
     args = parser.parse_args()
 
     wrk = ensure_wrk()
@@ -168,8 +206,11 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     days = open_days(8)
     server = start_server(args, port)
-    endpoints = {"healthz": f"{base}/healthz", "quotes": f"{base}/v1/quotes",
-                 "prices": f"{base}/v1/venues/city-museum/prices"}
+    endpoints = {
+        "healthz": f"{base}/healthz",
+        "quotes": f"{base}/v1/quotes",
+        "prices": f"{base}/v1/venues/city-museum/prices",
+    }
     results: dict[str, dict[str, dict[str, float]]] = {}
     try:
         for kind, url in endpoints.items():
@@ -179,13 +220,17 @@ def main() -> None:
             # Each connection waits its share of the interval between requests (a closed loop:
             # it under-reports queueing when the server stalls, so read p99 as a lower bound).
             pace_ms = 1000.0 * args.connections / target
-            paced = run_wrk(wrk, url, wrk_script(kind, days, pace_ms), args.seconds,
-                            args.connections)
+            paced = run_wrk(
+                wrk, url, wrk_script(kind, days, pace_ms), args.seconds, args.connections
+            )
             results[kind] = {"max": peak, "at_70pct": paced}
-            print(f"{kind:8} max {peak['rps']:8.0f} req/s  p50 {peak.get('p50_ms', 0):6.2f} ms  "
-                  f"p99 {peak.get('p99_ms', 0):6.2f} ms | at {paced['rps']:6.0f} req/s "
-                  f"p99 {paced.get('p99_ms', 0):5.2f} ms | errors "
-                  f"{peak['non_2xx'] + peak['socket_errors'] + paced['non_2xx']:.0f}", flush=True)
+            print(
+                f"{kind:8} max {peak['rps']:8.0f} req/s  p50 {peak.get('p50_ms', 0):6.2f} ms  "
+                f"p99 {peak.get('p99_ms', 0):6.2f} ms | at {paced['rps']:6.0f} req/s "
+                f"p99 {paced.get('p99_ms', 0):5.2f} ms | errors "
+                f"{peak['non_2xx'] + peak['socket_errors'] + paced['non_2xx']:.0f}",
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait(timeout=15)
@@ -205,8 +250,10 @@ def main() -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = out_dir / f"quote_throughput-{args.server}-{args.workers}w-{stamp}.json"
     out.write_text(json.dumps(summary, indent=2))
-    print(f"quote/no-op {summary['quote_over_noop']:.2f}  prices/no-op "
-          f"{summary['prices_over_noop']:.2f}  ({args.server}, {args.workers} worker(s); {out})")
+    print(
+        f"quote/no-op {summary['quote_over_noop']:.2f}  prices/no-op "
+        f"{summary['prices_over_noop']:.2f}  ({args.server}, {args.workers} worker(s); {out})"
+    )
 
 
 if __name__ == "__main__":

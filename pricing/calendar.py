@@ -6,25 +6,20 @@ import datetime as dt
 import re
 
 from pricing.errors import InvalidInput
-from pricing.venue import WEEKDAYS, Venue, clock_of, minutes_of
+from pricing.venue import WEEKDAYS, Venue
 
 # fromisoformat alone also takes "2027-W01-2" and "20270105  " (ten characters, not YYYY-MM-DD)
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
-def entry_slots(venue: Venue, date: dt.date) -> list[str]:
+def entry_slots(venue: Venue, date: dt.date) -> tuple[str, ...]:
     """Entry times of a date: from opening, every slot_minutes, the last one a slot before closing.
 
     A weekday without hours, or a date in `closed_dates`, has none.
     """
     if date in venue.closed_dates:
-        return []
-    hours = venue.hours.get(WEEKDAYS[date.weekday()])  # type: ignore[call-overload]
-    if hours is None:
-        return []
-    start, end = minutes_of(hours[0]), minutes_of(hours[1])
-    step = venue.slot_minutes
-    return [clock_of(t) for t in range(start, end - step + 1, step)]
+        return ()
+    return venue.weekday_slots.get(WEEKDAYS[date.weekday()], ())
 
 
 def local_now(venue: Venue, now: dt.datetime) -> dt.datetime:

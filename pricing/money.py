@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-_CENT = Decimal("0.01")
-
 
 def to_cents(amount: float | int | str | Decimal) -> int:
     """Currency units to whole cents, rounding half up (12.345 -> 1235)."""
@@ -13,8 +11,11 @@ def to_cents(amount: float | int | str | Decimal) -> int:
 
 
 def to_units(cents: int) -> float:
-    """Whole cents back to currency units for JSON (1235 -> 12.35)."""
-    return float(Decimal(cents) * _CENT)
+    """Whole cents back to currency units for JSON (1235 -> 12.35).
+
+    Division is correctly rounded, so this is the same float as Decimal("12.35") would give.
+    """
+    return cents / 100
 
 
 def scale_cents(cents: int, factor: float) -> int:

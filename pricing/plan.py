@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pricing.calendar import entry_slots
 from pricing.errors import InvalidInput
 from pricing.money import scale_cents, to_cents
-from pricing.venue import Clock, Venue
+from pricing.venue import Clock, Venue, minutes_of
 
 Version = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9:._+-]+$")]
 
@@ -116,6 +116,7 @@ class SlotPricing:
     """One slot of one day, ready to price tickets without any further lookup."""
 
     slot: str
+    minute: int  # the slot's start, minutes after midnight
     capacity: int
     step_prices: tuple[int, ...]
     step_ends: tuple[int, ...]  # cumulative units: step k prices positions below step_ends[k]
@@ -154,6 +155,7 @@ def compile_plan(plan: Plan, venue: Venue, version: str) -> CompiledPlan:
             prices = tuple(to_cents(step.price) for step in slot.steps)
             slots[slot.slot] = SlotPricing(
                 slot=slot.slot,
+                minute=minutes_of(slot.slot),
                 capacity=slot.capacity,
                 step_prices=prices,
                 step_ends=tuple(accumulate(step.units for step in slot.steps)),

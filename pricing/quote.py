@@ -17,7 +17,6 @@ from typing import Literal
 from pricing.errors import InvalidInput, NotFound, SoldOut
 from pricing.money import vat_included
 from pricing.plan import CompiledPlan, SlotPricing
-from pricing.venue import minutes_of
 
 Availability = Literal["available", "few_left", "sold_out"]
 ALTERNATIVE_WINDOW_MINUTES = 120
@@ -117,8 +116,8 @@ def next_price(pricing: SlotPricing, sold: int) -> int:
     return pricing.step_prices[pricing.step_at(sold)]
 
 
-def bookable(slot: str, from_minute: int) -> bool:
-    return minutes_of(slot) >= from_minute
+def bookable(pricing: SlotPricing, from_minute: int) -> bool:
+    return pricing.minute >= from_minute
 
 
 def nearby_alternatives(
@@ -132,13 +131,13 @@ def nearby_alternatives(
     cheaper_only: bool,
 ) -> tuple[Alternative, ...]:
     """Slots within two hours that can take the whole order, cheapest then nearest first."""
-    at = minutes_of(slot)
+    at = day[slot].minute
     found = []
     for other, pricing in day.items():
-        distance = abs(minutes_of(other) - at)
+        distance = abs(pricing.minute - at)
         if other == slot or distance > ALTERNATIVE_WINDOW_MINUTES:
             continue
-        if not bookable(other, from_minute):
+        if not bookable(pricing, from_minute):
             continue
         taken = sold.get(other, 0)
         if pricing.capacity - taken < needed:
@@ -244,7 +243,7 @@ def list_offers(
     """Every bookable slot of a day with the price of its next ticket, for the slot picker."""
     offers = []
     for slot, pricing in day.items():
-        if not bookable(slot, from_minute):
+        if not bookable(pricing, from_minute):
             continue
         taken = sold.get(slot, 0)
         step = pricing.step_at(taken)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import tomllib
+from functools import cached_property
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -96,6 +97,11 @@ class Venue(_Strict):
     @property
     def base_cents(self) -> int:
         return to_cents(self.prices.base)
+
+    @cached_property
+    def weekday_slots(self) -> dict[str, tuple[str, ...]]:
+        """Entry slots per open weekday, computed once: the quote path asks on every request."""
+        return {day: tuple(_day_grid(self, day)) for day in self.hours}
 
     def capacity_of(self, slot: str) -> int:
         return self.slot_capacities.get(slot, self.slot_capacity)

@@ -33,7 +33,7 @@ def example_venue(**changes: Any) -> Venue:
     return parse_venue(data)
 
 
-def clocks(first: str, last: str, step: int = 30) -> list[str]:
+def clocks(first: str, last: str, step: int = 30) -> tuple[str, ...]:
     """Every `step` minutes from `first` to `last` inclusive, written out independently."""
     h, m = map(int, first.split(":"))
     out = []
@@ -41,7 +41,7 @@ def clocks(first: str, last: str, step: int = 30) -> list[str]:
         out.append(f"{h:02d}:{m:02d}")
         m += step
         h, m = h + m // 60, m % 60
-    return out
+    return tuple(out)
 
 
 # --- entry slots of the example venue ------------------------------------------------------------
@@ -76,19 +76,19 @@ def test_weekends_open_at_nine():
 
 
 def test_monday_is_closed():
-    assert entry_slots(example_venue(), MON) == []
+    assert entry_slots(example_venue(), MON) == ()
 
 
 def test_the_weekday_rule_holds_in_any_week():
     venue = example_venue()
-    assert entry_slots(venue, dt.date(2027, 6, 7)) == []  # a Monday
+    assert entry_slots(venue, dt.date(2027, 6, 7)) == ()  # a Monday
     assert len(entry_slots(venue, dt.date(2027, 6, 11))) == 22  # a Friday
 
 
 def test_closed_dates_have_no_slots_while_other_days_keep_theirs():
     venue = example_venue(closed_dates=[TUE, dt.date(2027, 12, 25)])
-    assert entry_slots(venue, TUE) == []
-    assert entry_slots(venue, dt.date(2027, 12, 25)) == []  # a Saturday
+    assert entry_slots(venue, TUE) == ()
+    assert entry_slots(venue, dt.date(2027, 12, 25)) == ()  # a Saturday
     assert len(entry_slots(venue, WED)) == 16
     assert len(entry_slots(venue, dt.date(2027, 1, 12))) == 16  # the next Tuesday
 
@@ -126,18 +126,25 @@ def test_uneven_slots_still_end_by_closing(slot_minutes, expected_last, expected
 def test_seventy_minute_slots_on_a_short_day():
     venue = example_venue(slot_minutes=70, slot_capacities={}, hours={"tue": ["10:00", "13:00"]})
     # 10:00-11:10, 11:10-12:20; a third slot would end at 13:30, after closing.
-    assert entry_slots(venue, TUE) == ["10:00", "11:10"]
+    assert entry_slots(venue, TUE) == (
+        "10:00",
+        "11:10",
+    )
 
 
 def test_a_day_of_exactly_one_slot_has_one_entry():
     venue = example_venue(slot_capacities={}, hours={"tue": ["10:00", "10:30"]})
-    assert entry_slots(venue, TUE) == ["10:00"]
-    assert entry_slots(venue, WED) == []
+    assert entry_slots(venue, TUE) == ("10:00",)
+    assert entry_slots(venue, WED) == ()
 
 
 def test_slots_up_to_the_last_minute_before_midnight():
     venue = example_venue(slot_capacities={}, hours={"fri": ["22:00", "23:59"]})
-    assert entry_slots(venue, FRI) == ["22:00", "22:30", "23:00"]
+    assert entry_slots(venue, FRI) == (
+        "22:00",
+        "22:30",
+        "23:00",
+    )
 
 
 # --- wall clock ----------------------------------------------------------------------------------

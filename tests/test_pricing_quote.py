@@ -658,7 +658,7 @@ def test_the_bootstrap_plan_sells_at_base_then_one_step_up_at_seventy_percent():
 
     assert [day.date for day in plan.days] == [MONDAY + dt.timedelta(days=i) for i in range(1, 7)]
     tuesday = {slot.slot: slot for slot in plan.days[0].slots}
-    assert list(tuesday) == entry_slots(venue, TUESDAY)
+    assert tuple(tuesday) == entry_slots(venue, TUESDAY)
     assert [(s.price, s.units) for s in tuesday["10:00"].steps] == [(20, 84), (22, 36)]
     assert [(s.price, s.units) for s in tuesday["17:00"].steps] == [(20, 42), (22, 18)]
     assert [(s.price, s.units) for s in tuesday["17:30"].steps] == [(20, 28), (22, 12)]
