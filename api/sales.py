@@ -178,7 +178,7 @@ class SaleService:
         await self._store.set_sold(venue.id, date, {s: c for s, c in sold.items() if c})
         return await self.inventory(venue_id, date)
 
-    def _slots(self, venue: Venue, date: str) -> list[str]:
+    def _slots(self, venue: Venue, date: str) -> tuple[str, ...]:
         slots = entry_slots(venue, parse_date(date))
         if not slots:
             raise NotFound(f"{venue.display_name()} is closed on {date}", field="date")
