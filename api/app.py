@@ -41,6 +41,7 @@ def open_store(settings: Settings) -> Store:
             settings.redis_url,
             key_prefix=settings.redis_key_prefix,
             timeout=settings.store_timeout_seconds,
+            day_cache_seconds=settings.day_cache_seconds,
         )
     return MemoryStore()
 
@@ -57,6 +58,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings)
+        await store.start()
         plan_cache = PlanCache(store, venues)
         day_states = DayStateReader(store, plan_cache, settings.store_retry_seconds)
         plans = PlanService(venues, store, clock)

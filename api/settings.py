@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     # After the store fails, quotes skip it for this long and answer from cache, marked stale.
     store_retry_seconds: float = Field(default=1.0, ge=0)
 
+    # How long a day's sold counts and live plan version may be reused without asking Redis.
+    # Every write also sends a change notice that empties the entry at once; this bounds what a
+    # lost notice can cost. 0 turns the cache off (one round trip per quote).
+    day_cache_seconds: float = Field(default=1.0, ge=0, le=1.0)
+
     venues_dir: Path = EXAMPLE_VENUES
     # "checkout:KEY,manager:KEY"; several keys per role are allowed.
     api_keys: str = ""

@@ -89,6 +89,9 @@ class AuditEntry:
 
 
 class Store(Protocol):
+    async def start(self) -> None:
+        """Begin any background work (the Redis store follows change notices)."""
+
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the store answers."""
 

@@ -49,6 +49,9 @@ class MemoryStore:
         self._plans: dict[str, _VenuePlans] = {}
         self._audit_ids = count(1)
 
+    async def start(self) -> None:
+        return None
+
     async def ping(self) -> None:
         return None
 

@@ -8,7 +8,10 @@ is given nothing but the order id.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal, cast
@@ -31,12 +34,15 @@ from api.store.base import (
     SaleResult,
     StoreUnavailable,
 )
+from api.store.day_cache import DayCache
 
+log = logging.getLogger("yieldgate.store")
+NOTICE_RETRY_SECONDS = 0.5
 ORDER_TTL_SECONDS = 400 * 24 * 3600  # long enough to replay or cancel any order of the season
 AUDIT_MAX_ENTRIES = 10_000
 
 # KEYS: order hash, the day's sold hash
-# ARGV: fingerprint, date, slot, quantity, capacity, record, ttl seconds
+# ARGV: fingerprint, date, slot, quantity, capacity, record, ttl seconds, notice channel, notice
 _SALE_LUA = """
 local order_key, sold_key = KEYS[1], KEYS[2]
 local fingerprint, date, slot = ARGV[1], ARGV[2], ARGV[3]
@@ -61,11 +67,12 @@ redis.call('HSET', order_key, 'fingerprint', fingerprint, 'status', 'recorded', 
            'slot', slot, 'quantity', quantity, 'record', record)
 redis.call('EXPIRE', order_key, ttl)
 redis.call('EXPIRE', sold_key, ttl)
+redis.call('PUBLISH', ARGV[8], ARGV[9])
 return {'recorded', record}
 """
 
 # KEYS: order hash
-# ARGV: the venue's sold-key prefix, cancelled-at instant
+# ARGV: the venue's sold-key prefix, cancelled-at instant, notice channel, notice prefix
 # The sold key is built here because only the order knows its date; it carries the same hash
 # tag as the order key, so it lives in the same cluster slot.
 _CANCEL_LUA = """
@@ -87,11 +94,13 @@ if sold > 0 then
   redis.call('HSET', sold_key, slot, math.max(sold - quantity, 0))
 end
 redis.call('HSET', order_key, 'status', 'cancelled', 'cancelled_at', at)
+redis.call('PUBLISH', ARGV[3], ARGV[4] .. date)
 return {'cancelled', date, slot, quantity, at}
 """
 
 # KEYS: plan body, plans list, plans meta hash, current version, audit stream
-# ARGV: version, body, only if none ('1' or '0'), meta JSON, actor, at, details JSON, audit max
+# ARGV: version, body, only if none ('1' or '0'), meta JSON, actor, at, details JSON, audit max,
+#       notice channel, notice
 _PUBLISH_LUA = """
 local plan_key, plans_key, meta_key = KEYS[1], KEYS[2], KEYS[3]
 local current_key, audit_key = KEYS[4], KEYS[5]
@@ -115,6 +124,7 @@ redis.call('SET', current_key, version)
 redis.call('XADD', audit_key, 'MAXLEN', '~', ARGV[8], '*', 'action', 'publish',
            'version', version, 'previous', previous or '', 'actor', ARGV[5], 'at', ARGV[6],
            'details', ARGV[7])
+redis.call('PUBLISH', ARGV[9], ARGV[10])
 if existing then
   return {'unchanged', previous}
 end
@@ -122,7 +132,7 @@ return {'published', previous}
 """
 
 # KEYS: plans meta hash, current version, audit stream
-# ARGV: version, actor, at, audit max
+# ARGV: version, actor, at, audit max, notice channel, notice
 _ROLLBACK_LUA = """
 local meta_key, current_key, audit_key = KEYS[1], KEYS[2], KEYS[3]
 local version = ARGV[1]
@@ -135,6 +145,7 @@ redis.call('SET', current_key, version)
 redis.call('XADD', audit_key, 'MAXLEN', '~', ARGV[4], '*', 'action', 'rollback',
            'version', version, 'previous', previous or '', 'actor', ARGV[2], 'at', ARGV[3],
            'details', '{}')
+redis.call('PUBLISH', ARGV[5], ARGV[6])
 return {'rolled_back', previous}
 """
 
@@ -175,6 +186,19 @@ class _Keys:
     def audit(self, venue: str) -> str:
         return f"{self._venue(venue)}:audit"
 
+    @property
+    def notices(self) -> str:
+        """The pub/sub channel every write announces itself on (channels are not keys)."""
+        return f"{self._prefix}:changes"
+
+
+NOTICE_SEPARATOR = "\x1f"
+WHOLE_VENUE = "*"
+
+
+def _day_notice(venue: str, date: str) -> str:
+    return f"{venue}{NOTICE_SEPARATOR}{date}"
+
 
 @contextmanager
 def _unavailable_on_failure() -> Iterator[None]:
@@ -202,16 +226,28 @@ class RedisStore:
     Prefer `from_url`, which sets short timeouts so a dead Redis fails fast.
     """
 
-    def __init__(self, client: redis.Redis, *, key_prefix: str = "yg") -> None:
+    def __init__(
+        self, client: redis.Redis, *, key_prefix: str = "yg", day_cache_seconds: float = 1.0
+    ) -> None:
         self._client = client
         self._keys = _Keys(key_prefix)
+        self._day_cache_seconds = day_cache_seconds
+        self._day_cache = DayCache(day_cache_seconds)
+        self._listener: asyncio.Task[None] | None = None
         self._sale = client.register_script(_SALE_LUA)
         self._cancel = client.register_script(_CANCEL_LUA)
         self._publish = client.register_script(_PUBLISH_LUA)
         self._rollback = client.register_script(_ROLLBACK_LUA)
 
     @classmethod
-    def from_url(cls, url: str, *, key_prefix: str = "yg", timeout: float = 0.5) -> RedisStore:
+    def from_url(
+        cls,
+        url: str,
+        *,
+        key_prefix: str = "yg",
+        timeout: float = 0.5,
+        day_cache_seconds: float = 1.0,
+    ) -> RedisStore:
         client = redis.Redis.from_url(
             url,
             socket_connect_timeout=timeout,
@@ -220,13 +256,62 @@ class RedisStore:
             # never retried: the command may have run, and the caller must answer in time.
             retry=Retry(NoBackoff(), 1, supported_errors=(RedisConnectionError,)),
         )
-        return cls(client, key_prefix=key_prefix)
+        return cls(client, key_prefix=key_prefix, day_cache_seconds=day_cache_seconds)
+
+    @property
+    def following_notices(self) -> bool:
+        """True while the change-notice feed is connected and the day cache is in use."""
+        return self._day_cache.live
+
+    async def start(self) -> None:
+        if self._listener is None and self._day_cache_seconds > 0:
+            self._listener = asyncio.create_task(self._follow_notices(), name="yieldgate-notices")
+
+    async def _follow_notices(self) -> None:
+        """Keep the day cache in step with every write, from any worker, while subscribed."""
+        while True:
+            try:
+                await self._listen_for_notices()
+            except (RedisError, OSError) as exc:
+                log.warning("change notices interrupted (%s); reading Redis directly", exc)
+            finally:
+                self._day_cache.notices_stopped()
+            await asyncio.sleep(NOTICE_RETRY_SECONDS)
+
+    async def _listen_for_notices(self) -> None:
+        async with self._client.pubsub() as pubsub:
+            await pubsub.subscribe(self._keys.notices)
+            # Live only once Redis has confirmed: from then on no change can go unheard.
+            while await pubsub.get_message(timeout=1.0) is None:
+                pass
+            self._day_cache.notices_started()
+            while True:
+                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+                if message is not None and message["type"] == "message":
+                    self._apply_notice(message["data"].decode())
+
+    def _apply_notice(self, notice: str) -> None:
+        venue, _, date = notice.partition(NOTICE_SEPARATOR)
+        if date == WHOLE_VENUE:
+            self._day_cache.venue_changed(venue)
+        else:
+            self._day_cache.day_changed(venue, date)
 
     async def ping(self) -> None:
         with _unavailable_on_failure():
             await self._client.ping()
 
     async def day_state(self, venue: str, date: str) -> DayState:
+        key = (venue, date)
+        cached = self._day_cache.get(key)
+        if cached is not None:
+            return cached
+        ticket = self._day_cache.ticket(key)
+        state = await self._read_day_state(venue, date)
+        self._day_cache.put(key, state, ticket)
+        return state
+
+    async def _read_day_state(self, venue: str, date: str) -> DayState:
         with _unavailable_on_failure():
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.hgetall(self._keys.sold(venue, date))
@@ -247,7 +332,10 @@ class RedisStore:
                 if sold:
                     pipe.hset(key, mapping={slot: count for slot, count in sold.items()})
                     pipe.expire(key, ORDER_TTL_SECONDS)
+                pipe.publish(self._keys.notices, _day_notice(venue, date))
                 await pipe.execute()
+        # This worker reads its own writes at once; the others on the notice, a moment later.
+        self._day_cache.day_changed(venue, date)
 
     async def record_sale(self, sale: SaleRequest, capacity: int) -> SaleResult:
         with _unavailable_on_failure():
@@ -274,9 +362,13 @@ class RedisStore:
                     capacity,
                     sale.record,
                     ORDER_TTL_SECONDS,
+                    self._keys.notices,
+                    _day_notice(sale.venue, sale.date),
                 ],
             )
         outcome = reply[0].decode()
+        if outcome == "recorded":
+            self._day_cache.day_changed(sale.venue, sale.date)
         if outcome in ("recorded", "replayed"):
             return SaleResult(outcome, record=reply[1])
         if outcome == "sold_out":
@@ -299,12 +391,19 @@ class RedisStore:
                 return CancelResult("not_found")
             reply = await self._cancel(
                 keys=[self._keys.order(venue, order_id)],
-                args=[self._keys.sold_prefix(venue), at],
+                args=[
+                    self._keys.sold_prefix(venue),
+                    at,
+                    self._keys.notices,
+                    _day_notice(venue, ""),
+                ],
             )
         outcome: Literal["cancelled", "already_cancelled", "not_found"] = reply[0].decode()
         if outcome == "not_found":
             return CancelResult("not_found")
         date, slot, quantity, cancelled_at = reply[1:]
+        if outcome == "cancelled":
+            self._day_cache.day_changed(venue, date.decode())
         return CancelResult(
             outcome,
             venue=venue,
@@ -344,10 +443,14 @@ class RedisStore:
                     at,
                     json.dumps(details),
                     AUDIT_MAX_ENTRIES,
+                    self._keys.notices,
+                    _day_notice(venue, WHOLE_VENUE),
                 ],
             )
         outcome: Literal["published", "unchanged", "version_conflict", "skipped"]
         outcome = reply[0].decode()
+        if outcome in ("published", "unchanged"):
+            self._day_cache.venue_changed(venue)
         previous = reply[1] if len(reply) > 1 else None
         return PublishResult(outcome, previous=_text(previous))
 
@@ -387,10 +490,18 @@ class RedisStore:
                     self._keys.current(venue),
                     self._keys.audit(venue),
                 ],
-                args=[version, actor, at, AUDIT_MAX_ENTRIES],
+                args=[
+                    version,
+                    actor,
+                    at,
+                    AUDIT_MAX_ENTRIES,
+                    self._keys.notices,
+                    _day_notice(venue, WHOLE_VENUE),
+                ],
             )
         if reply[0] == b"not_found":
             return RollbackResult("not_found")
+        self._day_cache.venue_changed(venue)
         return RollbackResult("rolled_back", previous=_text(reply[1]))
 
     async def audit(self, venue: str, limit: int = 100) -> list[AuditEntry]:
@@ -404,6 +515,11 @@ class RedisStore:
         ]
 
     async def close(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+            self._listener = None
         await self._client.aclose()
 
 
