@@ -7,14 +7,17 @@ in-process cache, the pure computation in `pricing.quote`, and a signed token.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from api import metrics
 from api.clock import Clock, iso_utc
-from api.day_state import DayStateReader, PricingState
+from api.day_state import DayStateReader
 from api.venues import VenueRegistry
 from pricing.calendar import entry_slots, local_now, parse_date
 from pricing.errors import InvalidInput, NotFound, SoldOut
@@ -28,6 +31,14 @@ from pricing.quote import (
 )
 from pricing.token import QuoteSigner, TokenClaims
 from pricing.venue import Venue, minutes_of
+
+MAX_CACHED_PRICE_LISTS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class PriceList:
+    body: bytes  # JSON
+    etag: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +89,7 @@ class QuoteService:
         self._ttl = dt.timedelta(seconds=ttl_seconds)
         self._max_tickets = max_tickets
         self._few_left_share = few_left_share
+        self._price_lists: dict[tuple[str, str, int, bool], tuple[object, str, PriceList]] = {}
 
     async def quote(
         self, venue_id: str, date_text: str, slot: str, tickets: Mapping[str, int]
@@ -136,34 +148,50 @@ class QuoteService:
             "token": self._signer.sign(claims),
         }
 
-    async def prices(self, venue_id: str, date_text: str) -> dict[str, Any]:
+    async def prices(self, venue_id: str, date_text: str) -> PriceList:
+        """The day's price list, serialised once per change of the day's state.
+
+        The day cache hands back the same sold-counts object until something changes, so a
+        list built from it can be served again as it is: the slot picker is most of the traffic.
+        """
         venue = self._venues.get(venue_id)
         day = sale_day(venue, date_text, self._clock())
-        state: PricingState = await self._day_states.read(venue.id, date_text)
+        state = await self._day_states.read(venue.id, date_text)
+        key = (venue.id, date_text, day.from_minute, state.stale)
+        cached = self._price_lists.get(key)
+        if cached is not None and cached[0] is state.sold and cached[1] == state.plan.version:
+            return cached[2]
         plan_day = find_day(state.plan, day.date)
         offers = list_offers(
             state.plan, plan_day, state.sold, day.from_minute, self._few_left_share
         )
-        return {
-            "venue": venue.id,
-            "date": date_text,
-            "currency": state.plan.currency,
-            "plan_version": state.plan.version,
-            "stale": state.stale,
-            "slots": [
-                {
-                    "slot": offer.slot,
-                    "capacity": offer.capacity,
-                    "remaining": offer.remaining,
-                    "availability": offer.availability,
-                    "price": to_units(offer.price),
-                    "segment_prices": {s: to_units(p) for s, p in offer.segment_prices.items()},
-                    "off_peak": offer.off_peak,
-                    "saving": to_units(offer.saving),
-                }
-                for offer in offers
-            ],
-        }
+        body = orjson.dumps(
+            {
+                "venue": venue.id,
+                "date": date_text,
+                "currency": state.plan.currency,
+                "plan_version": state.plan.version,
+                "stale": state.stale,
+                "slots": [
+                    {
+                        "slot": offer.slot,
+                        "capacity": offer.capacity,
+                        "remaining": offer.remaining,
+                        "availability": offer.availability,
+                        "price": to_units(offer.price),
+                        "segment_prices": {s: to_units(p) for s, p in offer.segment_prices.items()},
+                        "off_peak": offer.off_peak,
+                        "saving": to_units(offer.saving),
+                    }
+                    for offer in offers
+                ],
+            }
+        )
+        price_list = PriceList(body, f'"{hashlib.blake2b(body, digest_size=12).hexdigest()}"')
+        if len(self._price_lists) >= MAX_CACHED_PRICE_LISTS:
+            self._price_lists.clear()
+        self._price_lists[key] = (state.sold, state.plan.version, price_list)
+        return price_list
 
 
 def alternatives_json(alternatives: Any) -> list[dict[str, Any]]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError
 
 Name = Annotated[str, Field(min_length=1, max_length=64)]
 
@@ -31,3 +32,25 @@ class SaleRequestBody(_Body):
 
 class InventoryBody(_Body):
     sold: dict[Name, StrictInt]
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def parse_body(model: type[Body], raw: bytes) -> Body:
+    """Validate a JSON body straight from bytes (pydantic-core parses and checks in one pass).
+
+    The hot routes read their body this way instead of through FastAPI's body parameters, which
+    decode JSON with the standard library and validate it a second time; errors come out the same.
+    """
+    try:
+        return model.model_validate_json(raw)
+    except ValidationError as exc:
+        errors: list[Any] = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+
+
+def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
+    """The requestBody of a route that reads its body with `parse_body`, for the API docs."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}

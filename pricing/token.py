@@ -14,7 +14,6 @@ import hmac
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from pricing.errors import InvalidInput, TokenRejected
 
@@ -49,18 +48,20 @@ def _unb64(text: str) -> bytes:
 
 
 def canonical(claims: TokenClaims) -> bytes:
-    body: dict[str, Any] = {
-        "date": claims.date,
-        "exp": claims.expires_at,
-        "lines": [[s, q, list(u)] for s, q, u in claims.lines],
-        "plan": claims.plan_version,
-        "q": claims.quote_id,
-        "slot": claims.slot,
-        "total": claims.total,
-        "v": 1,
-        "venue": claims.venue,
-    }
-    return json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    """Compact JSON of the claims in a fixed order: version 1 is a positional array."""
+    lines = [[segment, quantity, list(units)] for segment, quantity, units in claims.lines]
+    body = [
+        1,
+        claims.quote_id,
+        claims.venue,
+        claims.date,
+        claims.slot,
+        lines,
+        claims.total,
+        claims.plan_version,
+        claims.expires_at,
+    ]
+    return json.dumps(body, separators=(",", ":")).encode()
 
 
 class QuoteSigner:
@@ -68,11 +69,14 @@ class QuoteSigner:
         if not keys:
             raise InvalidInput("at least one quote-signing key is needed", field="token_keys")
         self._keys = tuple(keys)
+        # Keyed once; copying the keyed state is cheaper than keying for every quote.
+        self._signing = hmac.new(self._keys[0], digestmod=hashlib.sha256)
 
     def sign(self, claims: TokenClaims) -> str:
         payload = canonical(claims)
-        mac = hmac.new(self._keys[0], payload, hashlib.sha256).digest()
-        return f"{_b64(payload)}.{_b64(mac)}"
+        mac = self._signing.copy()
+        mac.update(payload)
+        return f"{_b64(payload)}.{_b64(mac.digest())}"
 
     def verify(self, token: str, *, now: int) -> TokenClaims:
         """The claims of a genuine, unexpired token; TokenRejected with the reason otherwise."""
@@ -103,20 +107,20 @@ def check_fresh(claims: TokenClaims, *, now: int) -> None:
 def _claims_of(payload: bytes) -> TokenClaims:
     # Only signed payloads reach here, so a shape error means a bug or a changed format.
     try:
-        body = json.loads(payload)
-        if body.get("v") != 1:
+        version, quote_id, venue, date, slot, lines, total, plan, expires = json.loads(payload)
+        if version != 1:
             raise ValueError("unknown token version")
         return TokenClaims(
-            quote_id=body["q"],
-            venue=body["venue"],
-            date=body["date"],
-            slot=body["slot"],
-            lines=tuple((s, int(q), tuple(int(x) for x in u)) for s, q, u in body["lines"]),
-            total=int(body["total"]),
-            plan_version=body["plan"],
-            expires_at=int(body["exp"]),
+            quote_id=str(quote_id),
+            venue=str(venue),
+            date=str(date),
+            slot=str(slot),
+            lines=tuple((str(s), int(q), tuple(int(x) for x in u)) for s, q, u in lines),
+            total=int(total),
+            plan_version=str(plan),
+            expires_at=int(expires),
         )
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, TypeError):
         raise TokenRejected("the quote token's payload is not understood", field="token") from None
 
 

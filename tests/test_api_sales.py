@@ -67,7 +67,9 @@ def test_the_same_order_id_with_another_body_is_409(client: TestClient) -> None:
 def test_a_tampered_token_is_refused(client: TestClient) -> None:
     quoted = quote(client)
     payload, mac = quoted["token"].split(".")
-    cheaper = base64.urlsafe_b64decode(payload + "==").replace(b'"total":4000', b'"total":400')
+    cheaper = base64.urlsafe_b64decode(payload + "==")
+    assert b"]]],4000," in cheaper
+    cheaper = cheaper.replace(b"]]],4000,", b"]]],400,")
     forged = base64.urlsafe_b64encode(cheaper).rstrip(b"=").decode() + "." + mac
     answer = problem(sell(client, quoted, token=forged), 422, "token")
     assert "signature does not verify" in answer["detail"]
