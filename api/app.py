@@ -6,8 +6,10 @@ import gc
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 
 from api import problems
 from api.auth import KeyRing
@@ -18,7 +20,7 @@ from api.metrics import TimingMiddleware
 from api.plan_cache import PlanCache
 from api.planning import PlanService
 from api.quoting import QuoteService
-from api.routes import checkout, manager, ops
+from api.routes import checkout, hot, manager, ops
 from api.sales import SaleService
 from api.settings import Settings, get_settings
 from api.store import Store
@@ -98,8 +100,21 @@ def create_app(
     problems.install(app)
     app.add_middleware(TimingMiddleware)
     app.include_router(ops.router)
+    app.router.routes.extend(hot.routes)  # right after the no-op, before everything else
     app.include_router(checkout.router)
     app.include_router(manager.router)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                routes=[*app.routes, *hot.docs.routes],
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
 
 

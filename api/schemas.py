@@ -48,9 +48,3 @@ def parse_body(model: type[Body], raw: bytes) -> Body:
     except ValidationError as exc:
         errors: list[Any] = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
         raise RequestValidationError(errors) from None
-
-
-def openapi_body(model: type[BaseModel]) -> dict[str, Any]:
-    """The requestBody of a route that reads its body with `parse_body`, for the API docs."""
-    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
