@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import sys
 import tempfile
 import urllib.error
@@ -28,6 +29,22 @@ def _fail(message: str) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    metrics_dir = None
+    if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+        # /metrics then adds up every worker's counters, whichever worker answers the scrape.
+        # Set before prometheus_client is first imported: forked workers (granian) keep the
+        # parent's choice of single- or multi-process values.
+        metrics_dir = tempfile.mkdtemp(prefix="yieldgate-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    try:
+        return _run_server(args)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _run_server(args: argparse.Namespace) -> int:
+
     import uvicorn
 
     from api.app import create_app
@@ -48,9 +65,6 @@ def _serve(args: argparse.Namespace) -> int:
     if not settings.token_keys:
         # Every worker must verify the tokens any other worker signed.
         os.environ["YIELDGATE_TOKEN_KEYS"] = secrets.token_urlsafe(32)
-    if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
-        # /metrics then adds up every worker's counters, whichever worker answers the scrape.
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="yieldgate-metrics-")
     get_settings.cache_clear()
     try:
         create_app(get_settings())  # fail here, in one line, on bad venues or keys
@@ -164,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--server",
         choices=["uvicorn", "granian"],
-        default=os.environ.get("YIELDGATE_SERVER", "uvicorn"),
+        default=os.environ.get("YIELDGATE_SERVER", "granian"),
         help="the HTTP server (default: %(default)s)",
     )
     serve.add_argument(

@@ -83,11 +83,15 @@ def test_serve_with_no_setup_quotes_at_once(stop_afterwards: list) -> None:  # t
     assert response.json()["total"] == 20.0
 
 
+@pytest.mark.parametrize("server", ["uvicorn", "granian"])
 def test_two_workers_share_keys_plans_and_counts(
-    stop_afterwards: list,
-    flushed_redis_url: str,  # type: ignore[type-arg]
+    server: str,
+    stop_afterwards: list,  # type: ignore[type-arg]
+    flushed_redis_url: str,
 ) -> None:
-    process, base = serve("--workers", "2", env={"REDIS_URL": flushed_redis_url})
+    process, base = serve(
+        "--workers", "2", "--server", server, env={"REDIS_URL": flushed_redis_url}
+    )
     stop_afterwards.append(process)
     date = next_wednesday()
     body = {"venue": "city-museum", "date": date, "slot": "11:00", "tickets": {"adult": 1}}
