@@ -3,14 +3,19 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOAD_STAMP := $(VENV)/.load-installed
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench loadtest clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+$(LOAD_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[dev,load]'
+	touch $(LOAD_STAMP)
 
 install: $(STAMP)
 
@@ -29,8 +34,15 @@ format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Speed is measured here, never asserted in tests. Both start and stop their own service on
+# loopback, on a Redis database of their own; ARGS passes options (see --help of each script).
 bench: $(STAMP)
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	scripts/ensure-redis.sh
+	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script $(ARGS) || exit 1; done
+
+loadtest: $(LOAD_STAMP)
+	scripts/ensure-redis.sh
+	$(BIN)/python loadtests/run.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
