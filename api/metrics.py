@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -47,6 +48,7 @@ def render() -> tuple[bytes, str]:
 class TimingMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        self._series: dict[tuple[str, str, str], Any] = {}  # labelled children, found once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -64,11 +66,15 @@ class TimingMiddleware:
         try:
             await self.app(scope, receive, send_and_note_status)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            REQUEST_SECONDS.labels(template, scope["method"], f"{status // 100}xx").observe(
-                time.perf_counter() - started
+            labels = (
+                getattr(scope.get("route"), "path", "unmatched"),
+                scope["method"],
+                f"{status // 100}xx",
             )
+            series = self._series.get(labels)
+            if series is None:
+                series = self._series[labels] = REQUEST_SECONDS.labels(*labels)
+            series.observe(time.perf_counter() - started)
 
 
 def note_live_plan(venue: str, version: str, previous: str | None) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 import tomllib
 from dataclasses import replace
@@ -18,7 +19,7 @@ from pricing.errors import InvalidInput, SoldOut, TokenRejected
 from pricing.money import scale_cents, to_cents, to_units, vat_included
 from pricing.plan import Plan, PlanDay, PlanSlot, SlotPricing, Step, compile_plan
 from pricing.quote import price_tickets, quote_order
-from pricing.token import QuoteSigner, TokenClaims, match_order
+from pricing.token import QuoteSigner, TokenClaims, canonical, match_order
 from pricing.venue import parse_venue
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "venues" / "city-museum.toml"
@@ -419,3 +420,38 @@ def test_any_difference_from_the_quoted_order_is_named(claims, field, data):
     with pytest.raises(TokenRejected) as caught:
         match_order(claims, **order)
     assert caught.value.field == field
+
+
+@given(
+    quote_id=st.text(max_size=20),
+    venue=st.text(max_size=20),
+    segment=st.text(min_size=1, max_size=10),
+    units=st.lists(st.integers(min_value=0, max_value=10**6), min_size=1, max_size=6),
+    plan=st.text(max_size=30),
+    expires=st.integers(min_value=0, max_value=2**40),
+)
+def test_the_hand_written_canonical_form_is_compact_json(
+    quote_id, venue, segment, units, plan, expires
+):
+    claims = TokenClaims(
+        quote_id,
+        venue,
+        "2027-01-05",
+        "10:00",
+        ((segment, len(units), tuple(units)),),
+        sum(units),
+        plan,
+        expires,
+    )
+    expected = [
+        1,
+        quote_id,
+        venue,
+        "2027-01-05",
+        "10:00",
+        [[segment, len(units), units]],
+        sum(units),
+        plan,
+        expires,
+    ]
+    assert canonical(claims) == json.dumps(expected, separators=(",", ":")).encode()
