@@ -18,15 +18,21 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from api.devserver import (  # noqa: E402
+    ServiceDidNotStart,
+    flush_redis_database,
+    start_service,
+    stop_service,
+)
+
 CHECKOUT_KEY = "ck_bench"
 SLOTS = [f"{h:02d}:{m:02d}" for h in range(10, 18) for m in (0, 30)]  # a weekday's 16 slots
 TICKET_MIXES = [
@@ -57,13 +63,6 @@ def ensure_wrk() -> str:
     if wrk is None:
         sys.exit("benchmark: wrk is not installed and could not be installed (apt-get install wrk)")
     return wrk
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def open_days(count: int) -> list[str]:
@@ -149,42 +148,17 @@ def run_wrk(wrk: str, url: str, script: str, seconds: int, connections: int) -> 
     return parse_wrk(output)
 
 
-def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
+def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
+    flush_redis_database(args.redis_url)
     env = {
-        **os.environ,
         "REDIS_URL": args.redis_url,
         "YIELDGATE_API_KEYS": f"checkout:{CHECKOUT_KEY},manager:mk_bench",
         "YIELDGATE_TOKEN_KEYS": "bench-signing-key",
     }
-    subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=True, capture_output=True)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--server",
-            args.server,
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.1)
-    server.kill()
-    sys.exit("benchmark: the server did not become ready")
+    try:
+        return start_service(["--workers", str(args.workers), "--server", args.server], env)
+    except ServiceDidNotStart as exc:
+        sys.exit(f"benchmark: {exc}")
 
 
 def main() -> None:
@@ -202,10 +176,8 @@ def main() -> None:
     args = parser.parse_args()
 
     wrk = ensure_wrk()
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     days = open_days(8)
-    server = start_server(args, port)
+    server, base = start_server(args)
     endpoints = {
         "healthz": f"{base}/healthz",
         "quotes": f"{base}/v1/quotes",
@@ -232,8 +204,7 @@ def main() -> None:
                 flush=True,
             )
     finally:
-        server.terminate()
-        server.wait(timeout=15)
+        stop_service(server)
 
     ceiling = results["healthz"]["max"]["rps"]
     summary = {

@@ -13,61 +13,35 @@ import csv
 import datetime as dt
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from api.devserver import (  # noqa: E402
+    ServiceDidNotStart,
+    flush_redis_database,
+    start_service,
+    stop_service,
+)
+
 CHECKOUT_KEY = "ck_loadtest"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def start_service(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
-    subprocess.run(["redis-cli", "-u", args.redis_url, "FLUSHDB"], check=True, capture_output=True)
+def start(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
+    flush_redis_database(args.redis_url)
     env = {
-        **os.environ,
         "REDIS_URL": args.redis_url,
         "YIELDGATE_API_KEYS": f"checkout:{CHECKOUT_KEY},manager:mk_loadtest",
         "YIELDGATE_TOKEN_KEYS": "loadtest-signing-key",
         "YIELDGATE_BOOTSTRAP_DAYS": "60",
     }
-    service = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(args.workers),
-            "--server",
-            args.server,
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1):
-                return service
-        except OSError:
-            time.sleep(0.1)
-    service.kill()
-    sys.exit("loadtest: the service did not become ready in 30 s")
+    try:
+        return start_service(["--workers", str(args.workers), "--server", args.server], env)
+    except ServiceDidNotStart as exc:
+        sys.exit(f"loadtest: {exc}")
 
 
 def summarise(stats_csv: Path) -> dict[str, object]:
@@ -111,8 +85,7 @@ def main() -> None:
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     out = ROOT / "loadtests" / "results" / stamp
     out.mkdir(parents=True)
-    port = free_port()
-    service = start_service(args, port)
+    service, base = start(args)
     try:
         locust = subprocess.run(
             [
@@ -129,7 +102,7 @@ def main() -> None:
                 "--run-time",
                 f"{args.seconds}s",
                 "--host",
-                f"http://127.0.0.1:{port}",
+                base,
                 "--csv",
                 str(out / "locust"),
                 "--html",
@@ -154,8 +127,7 @@ def main() -> None:
         if locust.returncode != 0:
             sys.exit(f"loadtest: locust failed ({locust.returncode}); see {out / 'locust.log'}")
     finally:
-        service.terminate()
-        service.wait(timeout=15)
+        stop_service(service)
 
     summary = {
         "started": stamp,

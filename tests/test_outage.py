@@ -27,14 +27,8 @@ from apitools import (
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.devserver import free_port
 from api.settings import EXAMPLE_VENUES, Settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class OwnRedis:

@@ -5,51 +5,26 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx2
 import pytest
-from test_outage import free_port
+
+from api.devserver import ServiceDidNotStart, start_service, stop_service
 
 CHECKOUT = {"Authorization": "Bearer ck_serve"}
 MANAGER = {"Authorization": "Bearer mk_serve"}
 
 
 def serve(*args: str, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "api.cli",
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            *args,
-        ],
-        env={**os.environ, "YIELDGATE_API_KEYS": "checkout:ck_serve,manager:mk_serve", **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        cwd=Path(__file__).parent.parent,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"serve exited: {process.stdout.read() if process.stdout else ''}")
-        try:
-            if httpx2.get(f"{base}/readyz", timeout=1).status_code == 200:
-                return process, base
-        except httpx2.TransportError:
-            pass
-        time.sleep(0.1)
-    process.kill()
-    pytest.fail("serve did not become ready in 30 s")
+    try:
+        return start_service(
+            args,
+            {"YIELDGATE_API_KEYS": "checkout:ck_serve,manager:mk_serve", **env},
+            capture_output=True,
+        )
+    except ServiceDidNotStart as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture
@@ -57,8 +32,7 @@ def stop_afterwards() -> Iterator[list[subprocess.Popen[str]]]:
     processes: list[subprocess.Popen[str]] = []
     yield processes
     for process in processes:
-        process.terminate()
-        process.communicate(timeout=10)  # reaps it and closes its output pipe
+        stop_service(process)
 
 
 def next_wednesday() -> str:
