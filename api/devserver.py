@@ -26,12 +26,20 @@ def free_port() -> int:
 
 
 def start_service(
-    serve_args: Sequence[str], env: Mapping[str, str], *, capture_output: bool = False
+    serve_args: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    capture_output: bool = False,
+    launcher: Sequence[str] = (),
 ) -> tuple[subprocess.Popen[str], str]:
-    """`yieldgate serve` on a free loopback port, once /readyz answers: the process and its URL."""
+    """`yieldgate serve` on a free loopback port, once /readyz answers: the process and its URL.
+
+    `launcher` goes before the command, e.g. `("taskset", "-c", "0")` to pin it to a core.
+    """
     port = free_port()
     process = subprocess.Popen(
         [
+            *launcher,
             sys.executable,
             "-m",
             "api.cli",

@@ -132,12 +132,24 @@ def parse_wrk(output: str) -> dict[str, float]:
     return result
 
 
-def run_wrk(wrk: str, url: str, script: str, seconds: int, connections: int) -> dict[str, float]:
+def run_wrk(
+    wrk: str, url: str, script: str, seconds: int, connections: int, pin: bool
+) -> dict[str, float]:
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     try:
         output = subprocess.run(
-            [wrk, "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", handle.name, url],
+            [
+                *(("taskset", "-c", "1") if pin else ()),
+                wrk,
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--latency",
+                "-s",
+                handle.name,
+                url,
+            ],
             capture_output=True,
             text=True,
             check=True,
@@ -156,7 +168,11 @@ def start_server(args: argparse.Namespace) -> tuple[subprocess.Popen[str], str]:
         "YIELDGATE_TOKEN_KEYS": "bench-signing-key",
     }
     try:
-        return start_service(["--workers", str(args.workers), "--server", args.server], env)
+        return start_service(
+            ["--workers", str(args.workers), "--server", args.server],
+            env,
+            launcher=("taskset", "-c", "0") if args.pin else (),
+        )
     except ServiceDidNotStart as exc:
         sys.exit(f"benchmark: {exc}")
 
@@ -170,10 +186,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument(
+        "--pin",
+        action="store_true",
+        help="one worker on core 0, wrk on core 1: the server's own cost, without the load "
+        "generator taking its CPU",
+    )
+    parser.add_argument(
         "--redis-url",
         default=os.environ.get("YIELDGATE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/14"),
     )
     args = parser.parse_args()
+    if args.pin and args.workers != 1:
+        sys.exit("benchmark: --pin runs one worker on one core; leave --workers at 1")
 
     wrk = ensure_wrk()
     days = open_days(8)
@@ -186,15 +210,14 @@ def main() -> None:
     results: dict[str, dict[str, dict[str, float]]] = {}
     try:
         for kind, url in endpoints.items():
-            run_wrk(wrk, url, wrk_script(kind, days, None), 2, args.connections)  # warm up
-            peak = run_wrk(wrk, url, wrk_script(kind, days, None), args.seconds, args.connections)
+            load = (args.connections, args.pin)
+            run_wrk(wrk, url, wrk_script(kind, days, None), 2, *load)  # warm up
+            peak = run_wrk(wrk, url, wrk_script(kind, days, None), args.seconds, *load)
             target = 0.7 * peak["rps"]
             # Each connection waits its share of the interval between requests (a closed loop:
             # it under-reports queueing when the server stalls, so read p99 as a lower bound).
             pace_ms = 1000.0 * args.connections / target
-            paced = run_wrk(
-                wrk, url, wrk_script(kind, days, pace_ms), args.seconds, args.connections
-            )
+            paced = run_wrk(wrk, url, wrk_script(kind, days, pace_ms), args.seconds, *load)
             results[kind] = {"max": peak, "at_70pct": paced}
             print(
                 f"{kind:8} max {peak['rps']:8.0f} req/s  p50 {peak.get('p50_ms', 0):6.2f} ms  "
@@ -212,6 +235,7 @@ def main() -> None:
         "server": args.server,
         "workers": args.workers,
         "wrk": f"-t1 -c{args.connections} -d{args.seconds}s",
+        "pinned": args.pin,
         "quote_over_noop": round(results["quotes"]["max"]["rps"] / ceiling, 3),
         "prices_over_noop": round(results["prices"]["max"]["rps"] / ceiling, 3),
         "results": results,
@@ -219,7 +243,8 @@ def main() -> None:
     out_dir = ROOT / "benchmarks" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
-    out = out_dir / f"quote_throughput-{args.server}-{args.workers}w-{stamp}.json"
+    pinned = "-pinned" if args.pin else ""
+    out = out_dir / f"quote_throughput-{args.server}-{args.workers}w{pinned}-{stamp}.json"
     out.write_text(json.dumps(summary, indent=2))
     print(
         f"quote/no-op {summary['quote_over_noop']:.2f}  prices/no-op "
