@@ -22,7 +22,10 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/yieldgate serve $(ARGS)
 
+# The tests need a real Redis: the local one is installed and started if none answers, unless
+# YIELDGATE_TEST_REDIS_URL points elsewhere.
 test: $(STAMP)
+	@[ -n "$$YIELDGATE_TEST_REDIS_URL" ] || scripts/ensure-redis.sh
 	$(BIN)/pytest $(ARGS)
 
 lint: $(STAMP)
