@@ -1,0 +1,141 @@
+"""`yieldgate optimize`: a forecast and the venue's rules to a Plan JSON file.
+
+The optimizer (numpy, PuLP) is imported inside the command, so neither `yieldgate serve` nor
+anything else that builds the parser loads the numerical stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from pricing.errors import YieldgateError
+
+EXIT_BAD_INPUT = 2
+EXIT_NOT_SOLVED = 1
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+    print(f"yieldgate: {message}", file=sys.stderr)
+    return code
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise YieldgateError(f"{path}: {exc.strerror}") from None
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not above 0")
+    return value
+
+
+def _share(text: str) -> float:
+    value = _positive_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a share between 0 and 1")
+    return value
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from optimizer.forecast_io import load_forecast, parse_sold_csv
+    from optimizer.lp import FairnessRule
+    from optimizer.run import OptimizerSettings, optimize
+    from pricing.calendar import parse_date
+    from pricing.venue import parse_venue_toml
+
+    def progress(line: str) -> None:
+        print(line, flush=True)
+
+    try:
+        venue = parse_venue_toml(_read(args.venue), source=args.venue)
+        forecast = load_forecast(_read(args.forecast), source=args.forecast)
+        sold = parse_sold_csv(_read(args.sold), source=args.sold) if args.sold else None
+        as_of = parse_date(args.as_of, field="--as-of") if args.as_of else None
+        if sold is not None and as_of is None:
+            as_of = dt.datetime.now(venue.zone).date()
+        if (args.fair_share is None) != (args.fair_price is None):
+            return _fail("--fair-share and --fair-price go together")
+        fairness = None
+        if args.fair_share is not None:
+            fairness = FairnessRule(share=args.fair_share, max_price=args.fair_price)
+        settings = OptimizerSettings(
+            solver=args.solver,
+            time_limit=args.time_limit,
+            fairness=fairness,
+            workers=args.workers,
+        )
+        progress(f"{len(forecast.days)} forecast date(s) for {venue.id}")
+        result = optimize(
+            venue, forecast, sold=sold, as_of=as_of, settings=settings, progress=progress
+        )
+    except YieldgateError as exc:
+        return _fail(exc.detail)
+    if result.plan is None:
+        first = result.failures[0]
+        more = f" (and {len(result.failures) - 1} more date(s))" if len(result.failures) > 1 else ""
+        return _fail(first.reason() + more, EXIT_NOT_SOLVED)
+    data = result.plan.model_dump(mode="json", exclude_none=True)
+    try:
+        Path(args.out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        return _fail(f"{args.out}: {exc.strerror}")
+    revenue = sum(k.revenue for k in result.kpis)
+    attendance = sum(k.attendance for k in result.kpis)
+    print(
+        f"wrote plan {result.plan.version} ({len(result.plan.days)} date(s), expected revenue "
+        f"{revenue:,.0f} {venue.currency}, attendance {attendance:,.0f}) to {args.out}"
+    )
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `optimize` on the `yieldgate` subparsers."""
+    command = commands.add_parser(
+        "optimize",
+        help="turn a forecast into a price plan (the sales-based LP)",
+        description="Solve one linear program per forecast date under the venue's capacity, "
+        "occupancy and objective rules, and write the Plan JSON.",
+    )
+    command.add_argument("--venue", required=True, help="the venue file (TOML)")
+    command.add_argument("--forecast", required=True, help="the Forecast JSON file")
+    command.add_argument(
+        "--sold",
+        help="CSV of tickets already sold (date,slot,sold): re-optimise the demand still to come",
+    )
+    command.add_argument(
+        "--as-of",
+        help="the booking date for --sold (YYYY-MM-DD; default: today at the venue)",
+    )
+    command.add_argument(
+        "--solver", choices=["cbc", "highs"], default="cbc", help="LP solver (default: cbc)"
+    )
+    command.add_argument(
+        "--time-limit",
+        type=_positive_float,
+        default=30.0,
+        metavar="SECONDS",
+        help="per date (default: %(default)s)",
+    )
+    command.add_argument(
+        "--workers", type=int, default=None, help="solver processes (default: one per core)"
+    )
+    command.add_argument(
+        "--fair-share",
+        type=_share,
+        help="fairness: at least this share of each slot's capacity offered at or below "
+        "--fair-price",
+    )
+    command.add_argument("--fair-price", type=_positive_float, help="fairness: the price")
+    command.add_argument("--out", required=True, help="where to write the Plan JSON")
+    command.set_defaults(run=_optimize)
