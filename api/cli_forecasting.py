@@ -1,0 +1,184 @@
+"""The forecasting commands of `yieldgate`: demo-data, forecast and backtest.
+
+`add_commands(commands)` registers them on the CLI's subparsers. forecasting (numpy, scipy,
+statsmodels) is imported inside each command, so the service itself never loads it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pricing.calendar import parse_date
+from pricing.errors import InvalidInput, YieldgateError
+from pricing.venue import Venue, parse_venue_toml
+
+if TYPE_CHECKING:
+    from forecasting.model import DemandModel
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    demo = commands.add_parser(
+        "demo-data",
+        help="write a synthetic venue with two years of history and its true demand",
+        description="Writes venue.toml, history.csv, calendar.csv and truth.json into DIR.",
+    )
+    demo.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
+    demo.set_defaults(run=_guarded(_demo_data))
+
+    forecast = commands.add_parser(
+        "forecast",
+        help="fit the demand model to a history and write a Forecast JSON",
+        description="Fits market size and slot choice to the history and writes, per day, "
+        "arrivals and per-slot demand with 80% bands (Forecast JSON, DESIGN.md).",
+    )
+    forecast.add_argument("--venue", required=True, metavar="V", help="venue TOML file")
+    forecast.add_argument("--history", required=True, metavar="H", help="History CSV")
+    forecast.add_argument("--calendar", metavar="C", help="Calendar CSV of the days to forecast")
+    forecast.add_argument("--start", required=True, metavar="DATE", help="first day (YYYY-MM-DD)")
+    forecast.add_argument("--days", required=True, type=int, metavar="N", help="number of days")
+    forecast.add_argument("--out", required=True, metavar="F", help="Forecast JSON to write")
+    forecast.set_defaults(run=_guarded(_forecast))
+
+    backtest = commands.add_parser(
+        "backtest",
+        help="score the demand model on rolling origins against seasonal-naive and ETS",
+        description="Rolling-origin backtest of slot sales: WAPE, MASE and 80% interval "
+        "coverage for the model, seasonal-naive and ETS, overall and per slot.",
+    )
+    backtest.add_argument("--venue", required=True, metavar="V", help="venue TOML file")
+    backtest.add_argument("--history", required=True, metavar="H", help="History CSV")
+    backtest.add_argument("--folds", type=int, default=4, help="origins (default: %(default)s)")
+    backtest.add_argument(
+        "--horizon", type=int, default=28, help="days per fold (default: %(default)s)"
+    )
+    backtest.add_argument("--plot", metavar="PNG", help="plot of the last fold")
+    backtest.add_argument("--json", metavar="F", help="write every score as JSON")
+    backtest.set_defaults(run=_guarded(_backtest))
+
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _guarded(command: Command) -> Command:
+    """Bad input ends the command with one line on stderr and exit status 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except YieldgateError as exc:
+            reason = exc.detail
+        except OSError as exc:
+            reason = f"{exc.filename}: {exc.strerror}"
+        print(f"yieldgate: {reason}", file=sys.stderr)
+        return 2
+
+    return run
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _read_venue(path: str) -> Venue:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: {exc.strerror}", field="venue") from None
+    return parse_venue_toml(text, source=path)
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from forecasting.world import write_demo
+
+    started = time.perf_counter()
+    world = write_demo(args.out, seed=args.seed)
+    out = Path(args.out)
+    _say(
+        f"wrote {out / 'venue.toml'}, {out / 'history.csv'} ({len(world.history_rows)} rows, "
+        f"{world.truth['history_start']} to {world.truth['history_end']}), "
+        f"{out / 'calendar.csv'} ({len(world.calendar_rows)} days) and {out / 'truth.json'} "
+        f"in {time.perf_counter() - started:.1f} s"
+    )
+    return 0
+
+
+def _fit(venue_path: str, history_path: str) -> tuple[Venue, DemandModel]:
+    from forecasting.history import load_history
+    from forecasting.model import fit_demand
+
+    venue = _read_venue(venue_path)
+    history = load_history(history_path, venue)
+    for warning in history.warnings:
+        _say(f"warning: {warning}")
+    days = (history.last_date - history.first_date).days + 1
+    slots = len(history.slot_names())
+    print(
+        f"fitting {days / 365.25:.1f} years x {slots} slots ({history.row_count} rows) ...",
+        end=" ",
+        flush=True,
+    )
+    started = time.perf_counter()
+    model = fit_demand(history)
+    _say(f"done in {time.perf_counter() - started:.1f} s ({model.name})")
+    b = model.price_sensitivity_
+    if model.price_sensitivity_source_ == "prior":
+        _say(f"price sensitivity: used the venue's prior {b:g} (no price variation to learn from)")
+    else:
+        _say(f"price sensitivity: {b:.4f} per {venue.currency} (estimated)")
+    return venue, model
+
+
+def _forecast(args: argparse.Namespace) -> int:
+    from forecasting.forecast import build_forecast, write_forecast
+    from forecasting.history import load_calendar
+
+    start = parse_date(args.start, field="--start")
+    if args.days < 1:
+        raise InvalidInput("--days must be at least 1", field="--days")
+    calendar = load_calendar(args.calendar) if args.calendar else None
+    venue, model = _fit(args.venue, args.history)
+    forecast = build_forecast(model, venue, start, args.days, calendar=calendar)
+    write_forecast(args.out, forecast)
+    _say(f"wrote {args.out}: {len(forecast['days'])} days from {start} ({forecast['model']})")
+    for note in forecast["notes"]:
+        _say(f"note: {note}")
+    return 0
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    from forecasting.backtest import plot_last_fold, run_backtest
+    from forecasting.history import load_history
+    from forecasting.model import fit_demand
+
+    venue = _read_venue(args.venue)
+    history = load_history(args.history, venue)
+    for warning in history.warnings:
+        _say(f"warning: {warning}")
+    _say(f"backtest: {args.folds} folds x {args.horizon} days, fitting the model once per fold")
+    started = time.perf_counter()
+    result = run_backtest(
+        history, folds=args.folds, horizon=args.horizon, fit=fit_demand, progress=_say
+    )
+    _say(f"done in {time.perf_counter() - started:.1f} s")
+    _say(f"{'method':16} {'WAPE':>7} {'MASE':>7} {'80% coverage':>13} {'(not sold out)':>15}")
+    for method, s in result.overall.items():
+        _say(f"{method:16} {s.wape:7.3f} {s.mase:7.3f} {s.coverage:13.3f} {s.coverage_open:15.3f}")
+    _say("per slot WAPE: model / seasonal_naive / ets")
+    for slot, scores in result.per_slot["model"].items():
+        naive, ets = result.per_slot["seasonal_naive"][slot], result.per_slot["ets"][slot]
+        _say(f"  {slot}  {scores.wape:6.3f} / {naive.wape:6.3f} / {ets.wape:6.3f}")
+    for note in result.notes:
+        _say(f"note: {note}")
+    if args.plot:
+        plot_last_fold(result, args.plot)
+        _say(f"wrote {args.plot}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result.as_dict(), indent=1) + "\n", encoding="utf-8")
+        _say(f"wrote {args.json}")
+    return 0

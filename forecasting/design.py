@@ -1,0 +1,162 @@
+"""History -> the arrays the demand model works on: one row per day, one column per slot of the
+venue's slot universe, with masks for slots not offered that day and slots not observed (gaps)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from forecasting.features import calendar_features, day_types, fourier_columns, weekday_columns
+from forecasting.history import DAY_COLUMNS, FLAG_COLUMNS, WEATHER_COLUMNS, History
+from pricing.calendar import entry_slots
+from pricing.venue import WEEKDAYS, Venue, minutes_of
+
+Array = npt.NDArray[np.float64]
+Mask = npt.NDArray[np.bool_]
+
+# Continuous columns are standardised for the optimiser; coefficients are reported per unit.
+_CONTINUOUS = ("trend", *WEATHER_COLUMNS)
+
+
+@dataclass
+class FeatureMap:
+    """How a day's covariates become a standardised row of x_d; fixed at fit time."""
+
+    venue: Venue
+    origin: dt.date
+    names: list[str]  # "intercept" first
+    center: Array
+    scale: Array
+    climate: dict[str, dict[int, float]]  # weather column -> month -> history mean
+    day_type_of_weekday: dict[str, str]
+    types: list[str]
+    slots: list[str]  # the slot universe, in time order
+
+    def row(self, date: dt.date, covariates: dict[str, float | None]) -> Array:
+        values = calendar_features(self.venue, date, self.origin)
+        for column in self.names:
+            if column in FLAG_COLUMNS:
+                values[column] = covariates.get(column) or 0.0
+            elif column in WEATHER_COLUMNS:
+                known = covariates.get(column)
+                values[column] = self._climate(column, date) if known is None else known
+        raw = np.array([1.0] + [values[name] for name in self.names[1:]])
+        return np.asarray((raw - self.center) / self.scale, dtype=np.float64)
+
+    def _climate(self, column: str, date: dt.date) -> float:
+        by_month = self.climate[column]
+        return by_month.get(date.month, float(np.mean(list(by_month.values()))))
+
+    def type_index(self, date: dt.date) -> int | None:
+        if not entry_slots(self.venue, date):
+            return None
+        return self.types.index(self.day_type_of_weekday[WEEKDAYS[date.weekday()]])
+
+
+@dataclass
+class Design:
+    features: FeatureMap
+    dates: list[dt.date]
+    x: Array  # days x features (standardised)
+    day_type: npt.NDArray[np.int64]  # days
+    offered: Mask  # days x slots: on the day's grid
+    observed: Mask  # days x slots: a history row exists
+    censored: Mask  # days x slots: sold out, so demand >= sold
+    sold: Array
+    price: Array  # where offered but not observed: the day's median observed price
+    capacity_left: Array  # capacity - members
+    notes: list[str]
+
+
+def build_design(history: History) -> Design:
+    venue = history.venue
+    types_of = day_types(venue)
+    types = sorted(set(types_of.values()), key=lambda name: WEEKDAYS.index(name[:3]))
+    slots = sorted({slot for grid in venue.weekday_slots.values() for slot in grid}, key=minutes_of)
+    columns = [
+        "intercept",
+        "trend",
+        *weekday_columns(venue),
+        *fourier_columns(),
+        *[c for c in DAY_COLUMNS if c in history.covariate_columns],
+    ]
+    features = FeatureMap(
+        venue, history.first_date, columns, np.zeros(len(columns)), np.ones(len(columns)),
+        _climate(history), types_of, types, slots,
+    )  # fmt: skip
+    dates = list(history.days)
+    raw = np.array([features.row(date, history.days[date].covariates) for date in dates])
+    # A covariate that never varies (no event in the history, no Fridays) has no estimable
+    # effect: leave it out, so the forecast takes it as 0 and says so, instead of guessing.
+    constant = [j for j in range(1, len(columns)) if np.ptp(raw[:, j]) == 0]
+    notes = [
+        f"{columns[j]} never varies in the history: its effect is taken as 0" for j in constant
+    ]
+    keep = [j for j in range(len(columns)) if j not in constant]
+    columns = [columns[j] for j in keep]
+    raw = raw[:, keep]
+    features.names = columns
+    features.center, features.scale = np.zeros(len(columns)), np.ones(len(columns))
+    for j, name in enumerate(columns):
+        if name in _CONTINUOUS and raw[:, j].std() > 0:
+            features.center[j] = raw[:, j].mean()
+            features.scale[j] = raw[:, j].std()
+    x = (raw - features.center) / features.scale
+
+    shape = (len(dates), len(slots))
+    offered, observed, censored = (np.zeros(shape, dtype=bool) for _ in range(3))
+    sold, price, capacity_left = (np.zeros(shape) for _ in range(3))
+    column_of = {slot: j for j, slot in enumerate(slots)}
+    day_type = np.zeros(len(dates), dtype=np.int64)
+    for i, date in enumerate(dates):
+        day = history.days[date]
+        day_type[i] = features.type_index(date) or 0
+        fill = float(np.median([record.price for record in day.slots.values()]))
+        for slot in entry_slots(venue, date):
+            j = column_of[slot]
+            offered[i, j] = True
+            price[i, j] = fill
+        for slot, record in day.slots.items():
+            j = column_of[slot]
+            left = record.capacity - record.members
+            # A slot wholly taken by members says nothing about paid demand.
+            observed[i, j] = left > 0
+            censored[i, j] = record.sold_out and left > 0
+            sold[i, j] = record.sold
+            price[i, j] = record.price
+            capacity_left[i, j] = left
+    return Design(
+        features, dates, x, day_type, offered, observed, censored, sold, price, capacity_left,
+        notes,
+    )  # fmt: skip
+
+
+def recent_members(history: History, weeks: int = 8) -> dict[tuple[int, str], float]:
+    """Mean free member visits per weekday and slot over the last `weeks` weeks: members use
+    capacity but pay nothing, so the optimizer plans around them."""
+    since = history.last_date - dt.timedelta(7 * weeks)
+    visits: dict[tuple[int, str], list[int]] = {}
+    for date, day in history.days.items():
+        if date > since:
+            for slot, record in day.slots.items():
+                visits.setdefault((date.weekday(), slot), []).append(record.members)
+    return {key: float(np.mean(values)) for key, values in visits.items()}
+
+
+def _climate(history: History) -> dict[str, dict[int, float]]:
+    climate: dict[str, dict[int, float]] = {}
+    for column in WEATHER_COLUMNS:
+        if column not in history.covariate_columns:
+            continue
+        by_month: dict[int, list[float]] = {}
+        for date, day in history.days.items():
+            value = day.covariates.get(column)
+            if value is not None:
+                by_month.setdefault(date.month, []).append(value)
+        climate[column] = {month: float(np.mean(v)) for month, v in by_month.items()}
+        if not climate[column]:
+            climate[column] = {1: 0.0}
+    return climate

@@ -1,0 +1,313 @@
+"""The demand model of DESIGN.md: market size per day times multinomial-logit slot choice.
+
+    mu_ds = A_d * v_ds / (1 + sum_t v_dt),   A_d = exp(theta . x_d),
+    v_ds  = K * q_ws * exp(-b (p_ds - base)),   sum_s q_ws = 1 for each day type w.
+
+Normalisation. With an outside option, the level of A and the level of the slot appeals are
+only told apart by how total sales bend with price, which sales data barely show. We fix it:
+at base price in every slot, the no-purchase share is `outside_share` (K is the buy/no-buy
+odds), so the appeals become slot shares q_ws and A_d is "people who considered the day".
+In the usual notation a_ws = log(K q_ws) + b * base.
+
+Fit. Joint maximum likelihood with scipy's L-BFGS-B and analytic gradients: first Poisson, then
+the negative-binomial dispersion alpha with the means held (a 1-D search), then the means again
+under NB with alpha held. Sold-out slots enter as P(Y >= sold) (censored), so popular slots are
+not estimated at their capacity. The NB2 variance mu + alpha mu^2 is what a day-level gamma
+shock shared by all slots gives, so one alpha serves slot bands and day bands alike. Slots of
+one day are treated as independent given the mean (a composite likelihood): point estimates
+are consistent, standard errors would be too small, so none are reported.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+from scipy import optimize
+
+from forecasting import counts
+from forecasting.design import Design, FeatureMap, build_design, recent_members
+from forecasting.fallback import SeasonalFallback
+from forecasting.history import History
+from forecasting.prediction import DayForecast, predict_days
+from pricing.calendar import entry_slots
+
+Array = npt.NDArray[np.float64]
+
+
+class FitFailed(Exception):
+    """The joint fit did not produce a usable model; the caller falls back."""
+
+
+class MnlDemandModel:
+    name = "mnl"
+
+    def __init__(
+        self, *, outside_share: float = 0.5, censoring: bool = True, max_iterations: int = 2000
+    ) -> None:
+        """`censoring=False` reads sold-out slots as if sales were demand: only for showing how
+        that biases the estimates low."""
+        if not 0 < outside_share < 1:
+            raise ValueError("outside_share must be between 0 and 1")
+        self.outside_share = outside_share
+        self.censoring = censoring
+        self.max_iterations = max_iterations
+
+    # --- fitting -------------------------------------------------------------------------
+
+    def fit(self, history: History) -> MnlDemandModel:
+        started = time.perf_counter()
+        self.notes_: list[str] = list(history.warnings)
+        design = build_design(history)
+        self.notes_.extend(design.notes)
+        if not self.censoring:
+            design.censored[:] = False
+        self.features_: FeatureMap = design.features
+        self.last_date_ = history.last_date
+        self.members_ = recent_members(history)
+        self._layout(design)
+        venue = history.venue
+        self.base_price_ = venue.prices.base
+        observed_prices = design.price[design.observed]
+        self.price_varied_ = bool(np.ptp(observed_prices) > 1e-9) if observed_prices.size else False
+        prior = venue.demand.price_sensitivity_prior
+        if self.price_varied_:
+            self.price_sensitivity_source_ = "estimated"
+        else:
+            self.price_sensitivity_source_ = "prior"
+            self.notes_.append(
+                f"prices never varied in the history, so the price sensitivity is not "
+                f"identified: used the venue's price_sensitivity_prior {prior:g}"
+            )
+        start = self._start_values(design, prior)
+        bounds = (
+            [(None, None)] * self._n_theta
+            + [(1e-4, 5.0) if self.price_varied_ else (prior, prior)]
+            + [(-20.0, 20.0)] * self._n_free_u
+        )
+        params = self._maximise(design, start, bounds, alpha=0.0)
+        alpha = self._fit_dispersion(design, params)
+        params = self._maximise(design, params, bounds, alpha=alpha)
+        alpha = self._fit_dispersion(design, params)
+        self._store(design, params, alpha)
+        self.fit_seconds_ = time.perf_counter() - started
+        return self
+
+    def _layout(self, design: Design) -> None:
+        self._n_theta = design.x.shape[1]
+        offered_by_type = np.zeros((len(design.features.types), len(design.features.slots)), bool)
+        for w in range(offered_by_type.shape[0]):
+            offered_by_type[w] = design.offered[design.day_type == w].any(axis=0)
+        features = design.features
+        for w, kind in enumerate(features.types):
+            if not offered_by_type[w].any():
+                # No history for this day type: its slots share demand equally (u fixed at 0).
+                grid = features.venue.weekday_slots[kind.split("+")[0]]
+                offered_by_type[w] = [slot in grid for slot in features.slots]
+                self.notes_.append(f"no history for {kind}: its slots get equal shares")
+        self._grid = offered_by_type
+        free = offered_by_type & np.array(
+            [[design.offered[design.day_type == w].any()] for w in range(len(features.types))]
+        )
+        for w in range(free.shape[0]):
+            first = np.flatnonzero(free[w])
+            if first.size:
+                free[w, first[0]] = False
+        self._free_u = free
+        self._n_free_u = int(free.sum())
+        self._log_odds = float(np.log((1 - self.outside_share) / self.outside_share))
+
+    def _unpack(self, params: Array) -> tuple[Array, float, Array]:
+        theta = params[: self._n_theta]
+        b = float(params[self._n_theta])
+        u = np.where(self._grid, 0.0, -np.inf)
+        u[self._free_u] = params[self._n_theta + 1 :]
+        return theta, b, u
+
+    def _log_shares(self, u: Array) -> Array:
+        top = np.max(u, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            log_norm = top + np.log(np.sum(np.exp(u - top), axis=1, keepdims=True))
+        return np.asarray(u - log_norm, dtype=np.float64)
+
+    def _negative_loglik(self, params: Array, design: Design, alpha: float) -> tuple[float, Array]:
+        theta, b, u = self._unpack(params)
+        log_q = self._log_shares(u)
+        relative_price = np.where(design.offered, design.price - self.base_price_, 0.0)
+        log_v = self._log_odds + log_q[design.day_type] - b * relative_price
+        v = np.where(design.offered, np.exp(log_v), 0.0)
+        share = v / (1.0 + v.sum(axis=1, keepdims=True))
+        mu = np.exp(design.x @ theta)[:, None] * share
+        obs = design.observed
+        ll, d_mu = counts.loglik(design.sold[obs], mu[obs], design.censored[obs], alpha)
+        # d ll / d log mu, then through log mu_ds = log A_d + log v_ds - log(1 + V_d)
+        g = np.zeros_like(mu)
+        g[obs] = d_mu * mu[obs]
+        g_day = g.sum(axis=1)
+        h = g - share * g_day[:, None]
+        grad_theta = design.x.T @ g_day
+        grad_b = -float(np.sum(h * relative_price))
+        types = len(self.features_.types)
+        h_by_type = np.zeros((types, h.shape[1]))
+        np.add.at(h_by_type, design.day_type, h)
+        q = np.exp(log_q)
+        grad_u = h_by_type - q * h_by_type.sum(axis=1, keepdims=True)
+        grad = np.concatenate([grad_theta, [grad_b], grad_u[self._free_u]])
+        scale = 1.0 / max(int(obs.sum()), 1)
+        return -float(ll.sum()) * scale, -grad * scale
+
+    def _maximise(
+        self, design: Design, start: Array, bounds: Sequence[tuple[float | None, float | None]],
+        alpha: float,
+    ) -> Array:  # fmt: skip
+        with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+            result = optimize.minimize(
+                self._negative_loglik, start, args=(design, alpha), jac=True,
+                method="L-BFGS-B", bounds=bounds,
+                options={"maxiter": self.max_iterations, "ftol": 1e-12, "gtol": 1e-7},
+            )  # fmt: skip
+        if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
+            raise FitFailed(f"the likelihood became non-finite ({result.message})")
+        self.converged_ = bool(result.success)
+        self.iterations_ = int(result.nit)
+        if not result.success:
+            self.notes_.append(f"the optimiser stopped early: {result.message}")
+        return np.asarray(result.x, dtype=np.float64)
+
+    def _fit_dispersion(self, design: Design, params: Array) -> float:
+        mu = self._mean(design, params)
+        obs = design.observed
+        y, m, c = design.sold[obs], mu[obs], design.censored[obs]
+
+        def negative(log_alpha: float) -> float:
+            return -float(counts.loglik(y, m, c, float(np.exp(log_alpha)))[0].sum())
+
+        result = optimize.minimize_scalar(negative, bounds=(np.log(1e-6), np.log(5.0)),
+                                          method="bounded")  # fmt: skip
+        alpha = float(np.exp(result.x))
+        return alpha if alpha > 2e-6 else 0.0
+
+    def _mean(self, design: Design, params: Array) -> Array:
+        theta, b, u = self._unpack(params)
+        log_q = self._log_shares(u)
+        relative_price = np.where(design.offered, design.price - self.base_price_, 0.0)
+        v = np.where(
+            design.offered,
+            np.exp(self._log_odds + log_q[design.day_type] - b * relative_price),
+            0.0,
+        )
+        share = v / (1.0 + v.sum(axis=1, keepdims=True))
+        return np.asarray(np.exp(design.x @ theta)[:, None] * share, dtype=np.float64)
+
+    def _start_values(self, design: Design, prior: float) -> Array:
+        """Market size from a statsmodels Poisson GLM on daily totals; shares from averages."""
+        import statsmodels.api as sm
+
+        obs = design.observed
+        totals = np.where(obs, design.sold, 0.0).sum(axis=1)
+        coverage = obs.sum(axis=1) / np.maximum(design.offered.sum(axis=1), 1)
+        buy_share = 1 - self.outside_share
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                glm = sm.GLM(totals, design.x, family=sm.families.Poisson(),
+                             offset=np.log(np.maximum(coverage, 1e-3))).fit()  # fmt: skip
+                theta = np.asarray(glm.params, dtype=np.float64)
+                self.glm_summary_ = str(glm.summary(xname=design.features.names))
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                theta = np.zeros(design.x.shape[1])
+                theta[0] = np.log(max(totals.mean(), 1.0))
+                self.notes_.append(f"start values: the daily-total GLM failed ({exc})")
+                self.glm_summary_ = ""
+        for warning in caught:
+            self.notes_.append(f"start values (daily-total GLM): {warning.message}")
+        theta[0] -= np.log(buy_share)
+        u_start = np.zeros_like(self._grid, dtype=np.float64)
+        for w in range(self._grid.shape[0]):
+            rows = design.day_type == w
+            mean = np.where(obs[rows], design.sold[rows], np.nan)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # an all-gap slot is NaN
+                per_slot = np.nanmean(mean, axis=0)
+            per_slot = np.where(np.isfinite(per_slot), per_slot, 1.0)
+            logs = np.log(np.maximum(per_slot, 0.5))
+            first = np.flatnonzero(self._grid[w])
+            if first.size:
+                u_start[w] = logs - logs[first[0]]
+        return np.concatenate([theta, [prior], np.clip(u_start[self._free_u], -20, 20)])
+
+    def _store(self, design: Design, params: Array, alpha: float) -> None:
+        theta, b, u = self._unpack(params)
+        features = design.features
+        self.theta_ = theta
+        self.price_sensitivity_ = b
+        self.dispersion_ = alpha
+        self.log_shares_ = self._log_shares(u)
+        self.slot_shares_ = {
+            kind: {
+                slot: float(np.exp(self.log_shares_[w, j]))
+                for j, slot in enumerate(features.slots)
+                if self._grid[w, j]
+            }
+            for w, kind in enumerate(features.types)
+        }
+        # Per natural unit of each covariate (trend per year, temperature per degree...).
+        self.coefficients_ = {
+            name: float(theta[j] / features.scale[j])
+            for j, name in enumerate(features.names)
+            if name != "intercept"
+        }
+        negative, _ = self._negative_loglik(params, design, alpha)
+        self.loglik_ = -negative * max(int(design.observed.sum()), 1)
+        if b >= 5.0 - 1e-6 or (self.price_varied_ and b <= 2e-4):
+            self.notes_.append(f"the price sensitivity {b:.4g} sits at its bound; check prices")
+
+    # --- prediction ----------------------------------------------------------------------
+
+    def log_market(self, date: dt.date, covariates: dict[str, float | None]) -> float:
+        return float(self.features_.row(date, covariates) @ self.theta_)
+
+    def slot_weights(self, date: dt.date, prices: Array) -> tuple[list[str], Array]:
+        """Slots of the date and their MNL weights v at each of `prices` (slots x prices)."""
+        slots = list(entry_slots(self.features_.venue, date))
+        w = self.features_.type_index(date)
+        if w is None:
+            return [], np.zeros((0, len(prices)))
+        columns = [self.features_.slots.index(slot) for slot in slots]
+        log_q = self.log_shares_[w, columns]
+        relative = np.asarray(prices, dtype=np.float64) - self.base_price_
+        log_v = self._log_odds + log_q[:, None] - self.price_sensitivity_ * relative[None, :]
+        return slots, np.exp(log_v)
+
+    def predict(
+        self,
+        dates: list[dt.date] | int,
+        *,
+        level: float = 80,
+        covariates: dict[dt.date, dict[str, float | None]] | None = None,
+        prices: dict[tuple[dt.date, str], float] | None = None,
+        price_points: list[float] | None = None,
+    ) -> list[DayForecast]:
+        """Forecasts for `dates` (or the `dates` days after the history) with `level`% bands.
+
+        Slot demand is at `prices` where given, else at the venue's base price. Dates on which
+        the venue has no entry slots are left out."""
+        return predict_days(self, dates, level, covariates, prices, price_points)
+
+
+DemandModel = MnlDemandModel | SeasonalFallback
+
+
+def fit_demand(history: History, *, outside_share: float = 0.5) -> DemandModel:
+    """The MNL model, or the seasonal fallback (with a note saying why) if its fit fails."""
+    model = MnlDemandModel(outside_share=outside_share)
+    try:
+        return model.fit(history)
+    except (FitFailed, ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+        fallback = SeasonalFallback(outside_share=outside_share).fit(history)
+        fallback.notes_.append(f"the MNL fit failed ({exc}); used the {fallback.name} fallback")
+        return fallback
