@@ -15,6 +15,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.cli_forecasting import add_commands as add_forecasting_commands
+from api.cli_optimizer import add_commands as add_optimizer_commands
 from pricing.errors import YieldgateError
 
 APP_FACTORY = "api.app:app_from_environment"
@@ -199,6 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="a manager API key, for --url",
     )
     publish.set_defaults(run=_publish)
+
+    add_forecasting_commands(commands)
+    add_optimizer_commands(commands)
     return parser
 
 
