@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOAD_STAMP := $(VENV)/.load-installed
+BENCH ?= $(wildcard benchmarks/*.py)
 
 .PHONY: install run test lint format bench loadtest clean
 
@@ -41,7 +42,7 @@ format: $(STAMP)
 # loopback, on a Redis database of their own; ARGS passes options (see --help of each script).
 bench: $(STAMP)
 	scripts/ensure-redis.sh
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script $(ARGS) || exit 1; done
+	@for script in $(BENCH); do echo "== $$script"; $(BIN)/python $$script $(ARGS) || exit 1; done
 
 loadtest: $(LOAD_STAMP)
 	scripts/ensure-redis.sh
