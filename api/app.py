@@ -6,8 +6,10 @@ import gc
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import orjson
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
@@ -27,6 +29,7 @@ from api.store import Store
 from api.store.memory_store import MemoryStore
 from api.store.redis_store import RedisStore
 from api.venues import VenueRegistry
+from pricing.errors import InvalidInput
 from pricing.token import QuoteSigner
 
 
@@ -35,6 +38,17 @@ def signing_keys(settings: Settings) -> list[bytes]:
     # Without configured keys, tokens are signed with a key that lives as long as this process:
     # fine for one worker, and `yieldgate serve` generates one shared key for several.
     return keys or [secrets.token_bytes(32)]
+
+
+def read_start_plans(settings: Settings) -> list[Any]:
+    """The start-up plan files, read now so a missing or broken one fails the start in one line."""
+    documents = []
+    for name in filter(None, (part.strip() for part in settings.start_plans.split(","))):
+        try:
+            documents.append(orjson.loads(Path(name).read_bytes()))
+        except (OSError, orjson.JSONDecodeError) as exc:
+            raise InvalidInput(f"start plan {name}: {exc}", field="start_plans") from None
+    return documents
 
 
 def open_store(settings: Settings) -> Store:
@@ -56,6 +70,7 @@ def create_app(
     venues = VenueRegistry.from_directory(settings.venues_dir)
     keys = KeyRing(settings.api_keys)
     signer = QuoteSigner(signing_keys(settings))
+    start_plans = read_start_plans(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -80,6 +95,7 @@ def create_app(
             sales=SaleService(venues, store, plan_cache, signer, clock),
             plans=plans,
         )
+        await plans.publish_at_start(start_plans)
         if settings.bootstrap_days:
             await plans.bootstrap(settings.bootstrap_days)
         if freeze_gc:

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -100,6 +101,30 @@ class PlanService:
         venue = self._venues.get(venue_id)
         entries = await self._store.audit(venue.id, limit)
         return {"venue": venue.id, "entries": [dataclasses.asdict(e) for e in entries]}
+
+    async def publish_at_start(self, documents: Sequence[Any]) -> None:
+        """Make each plan live unless its venue already has one; a bad plan stops the start."""
+        now = self._clock()
+        for data in documents:
+            plan = parse_plan(data)
+            venue = self._venues.get(plan.venue)
+            validate_plan(plan, venue)
+            plan = plan.model_copy(update={"version": plan.version or new_version(now)})
+            try:
+                result = await self._store.publish_plan(
+                    venue.id,
+                    plan.version or "",
+                    plan_bytes(plan),
+                    "start-up",
+                    iso_utc(now),
+                    {"days": len(plan.days), "kind": "start-up"},
+                    only_if_none=True,
+                )
+            except StoreUnavailable as exc:
+                log.warning("start-up plan for %s not published: %s", venue.id, exc.detail)
+                continue
+            if result.outcome == "published":
+                log.info("published start-up plan %s for %s", plan.version, venue.id)
 
     async def bootstrap(self, days: int) -> None:
         """Give every venue without a live plan one to quote from (base price, step at 70%)."""

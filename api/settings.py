@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     max_tickets_per_order: int = Field(default=20, gt=0)
     few_left_share: float = Field(default=0.1, ge=0, le=1)
     prices_max_age_seconds: int = Field(default=5, ge=0)
+    # Plan JSON files made live at start for venues that have no live plan yet (comma-separated);
+    # venues still without one then get the bootstrap plan.
+    start_plans: str = ""
     bootstrap_days: int = Field(default=60, ge=0)
 
 

@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from apitools import CHECKOUT, MANAGER, TOMORROW, problem, quote
+import json
+from pathlib import Path
+
+import pytest
+from apitools import (
+    CHECKOUT,
+    CHECKOUT_KEY,
+    MANAGER,
+    MANAGER_KEY,
+    TOMORROW,
+    FakeClock,
+    problem,
+    quote,
+)
 from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.settings import EXAMPLE_VENUES, Settings
+from pricing.errors import InvalidInput
 
 
 def plan_for(version: str | None, price: float = 14.0) -> dict:
@@ -133,3 +150,31 @@ def test_invalid_plans_are_refused_naming_the_field(client: TestClient) -> None:
         )
         assert words in answer["detail"], answer
     assert quote(client)["plan_version"] == live
+
+
+def test_a_start_plan_is_live_from_the_first_quote(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
+    from apitools import CHECKOUT_KEY, MANAGER_KEY
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import EXAMPLE_VENUES, Settings
+
+    plan_file = tmp_path / "plan.json"
+    plan_file.write_text(json.dumps(plan_for("from-file")))
+    settings = Settings(
+        api_keys=f"checkout:{CHECKOUT_KEY},manager:{MANAGER_KEY}",
+        venues_dir=EXAMPLE_VENUES,
+        start_plans=str(plan_file),
+    )
+    with TestClient(create_app(settings, clock=clock)) as client:
+        body = quote(client)
+        assert body["plan_version"] == "from-file" and body["total"] == 28.0
+        audit = client.get("/v1/plans/audit?venue=city-museum", headers=MANAGER).json()
+        assert [e["actor"] for e in audit["entries"]] == ["start-up"]
+
+
+def test_a_broken_start_plan_stops_the_start_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.json"
+    settings = Settings(api_keys="checkout:k", venues_dir=EXAMPLE_VENUES, start_plans=str(missing))
+    with pytest.raises(InvalidInput, match=r"start plan .*nope\.json"):
+        create_app(settings)
