@@ -152,13 +152,7 @@ def test_invalid_plans_are_refused_naming_the_field(client: TestClient) -> None:
     assert quote(client)["plan_version"] == live
 
 
-def test_a_start_plan_is_live_from_the_first_quote(tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
-    from apitools import CHECKOUT_KEY, MANAGER_KEY
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-    from api.settings import EXAMPLE_VENUES, Settings
-
+def test_a_start_plan_is_live_from_the_first_quote(tmp_path: Path, clock: FakeClock) -> None:
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps(plan_for("from-file")))
     settings = Settings(
