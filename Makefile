@@ -20,8 +20,25 @@ $(LOAD_STAMP): $(STAMP)
 
 install: $(STAMP)
 
-run: $(STAMP)
-	$(BIN)/yieldgate serve $(ARGS)
+# `make run` serves the example venue (bootstrap plan) and the demo world's venue with a plan the
+# optimizer made from its forecast; the demo world and its plan are made once a day.
+DEMO := .yieldgate/demo
+VENUES := .yieldgate/venues
+DEMO_PLAN := $(DEMO)/plan-$(shell date +%F).json
+
+$(DEMO_PLAN): $(STAMP)
+	rm -f $(DEMO)/plan-*.json
+	$(BIN)/yieldgate demo-data --out $(DEMO)
+	$(BIN)/yieldgate forecast --venue $(DEMO)/venue.toml --history $(DEMO)/history.csv \
+		--calendar $(DEMO)/calendar.csv --start $(shell date -d tomorrow +%F) --days 60 \
+		--out $(DEMO)/forecast.json
+	$(BIN)/yieldgate optimize --venue $(DEMO)/venue.toml --forecast $(DEMO)/forecast.json --out $@
+	mkdir -p $(VENUES)
+	cp examples/venues/*.toml $(VENUES)/
+	cp $(DEMO)/venue.toml $(VENUES)/demo-museum.toml
+
+run: $(DEMO_PLAN)
+	YIELDGATE_VENUES_DIR=$(VENUES) YIELDGATE_START_PLANS=$(DEMO_PLAN) $(BIN)/yieldgate serve $(ARGS)
 
 # The tests need a real Redis: the local one is installed and started if none answers, unless
 # YIELDGATE_TEST_REDIS_URL points elsewhere.
