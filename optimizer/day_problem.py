@@ -36,8 +36,9 @@ def mean_segment_factor(venue: Venue) -> float:
     return sum(share * venue.segments[segment] for segment, share in mix.items()) / total
 
 
-def price_grid(venue: Venue, forecast: Forecast) -> PriceGrid:
-    ladder = {to_cents(p) for p in venue.prices.ladder}
+def price_grid(venue: Venue, forecast: Forecast, date: dt.date) -> PriceGrid:
+    """The grid for one date: the venue's ladder for that weekday (see `Prices.ladder_on`)."""
+    ladder = {to_cents(p) for p in venue.prices.ladder_on(date)}
     floor = to_cents(venue.prices.floor_or_lowest)
     ceiling = to_cents(venue.prices.ceiling_or_highest)
     indices = tuple(
@@ -47,7 +48,7 @@ def price_grid(venue: Venue, forecast: Forecast) -> PriceGrid:
     )
     if not indices:
         raise InvalidInput(
-            "price_points: none is on the venue's ladder within floor and ceiling",
+            f"price_points: none is on the venue's ladder for {date} within floor and ceiling",
             field="price_points",
         )
     factor = mean_segment_factor(venue)

@@ -88,10 +88,16 @@ def optimize(
     check_forecast_against_venue(venue, forecast)
     if sold:
         check_sold_against_venue(venue, sold)
-    grid = price_grid(venue, forecast)
     closed = [day.date for day in forecast.days if not entry_slots(venue, day.date)]
     problems = [
-        build_day_problem(venue, day, grid, sold=sold, as_of=as_of, fairness=settings.fairness)
+        build_day_problem(
+            venue,
+            day,
+            price_grid(venue, forecast, day.date),
+            sold=sold,
+            as_of=as_of,
+            fairness=settings.fairness,
+        )
         for day in forecast.days
         if entry_slots(venue, day.date) and day.slots
     ]

@@ -14,11 +14,10 @@ SURGE_SHARE = 0.7
 
 
 def bootstrap_plan(venue: Venue, start: dt.date, days: int, version: str) -> Plan:
-    base = venue.prices.base
-    higher = [p for p in venue.prices.ladder if base < p <= venue.prices.ceiling_or_highest]
     plan_days = []
     for offset in range(days):
         date = start + dt.timedelta(days=offset)
+        base, higher = _opening_and_next(venue, date)
         slots = []
         for slot in entry_slots(venue, date):
             capacity = venue.capacity_of(slot)
@@ -33,3 +32,15 @@ def bootstrap_plan(venue: Venue, start: dt.date, days: int, version: str) -> Pla
         if slots:
             plan_days.append(PlanDay(date=date, slots=slots))
     return Plan(venue=venue.id, version=version, currency=venue.currency, days=plan_days)
+
+
+def _opening_and_next(venue: Venue, date: dt.date) -> tuple[float, list[float]]:
+    """The base price, or the nearest allowed one above it that day, and the prices above that."""
+    prices = venue.prices
+    allowed = [
+        p
+        for p in prices.ladder_on(date)
+        if prices.floor_or_lowest <= p <= prices.ceiling_or_highest
+    ]
+    opening = next((p for p in allowed if p >= prices.base), allowed[-1])
+    return opening, [p for p in allowed if p > opening]

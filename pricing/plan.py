@@ -65,7 +65,6 @@ def validate_plan(plan: Plan, venue: Venue) -> None:
         raise InvalidInput(
             f"plan currency {plan.currency} is not the venue's {venue.currency}", field="currency"
         )
-    ladder = {to_cents(p) for p in venue.prices.ladder}
     floor = to_cents(venue.prices.floor_or_lowest)
     ceiling = to_cents(venue.prices.ceiling_or_highest)
     seen_dates: set[dt.date] = set()
@@ -75,6 +74,7 @@ def validate_plan(plan: Plan, venue: Venue) -> None:
             raise InvalidInput(f"{day.date} appears twice", field=f"{where}.date")
         seen_dates.add(day.date)
         open_slots = set(entry_slots(venue, day.date))
+        ladder = {to_cents(p) for p in venue.prices.ladder_on(day.date)}
         if not open_slots:
             raise InvalidInput(f"the venue is closed on {day.date}", field=f"{where}.date")
         seen_slots: set[str] = set()
@@ -98,7 +98,7 @@ def validate_plan(plan: Plan, venue: Venue) -> None:
                 cents = to_cents(step.price)
                 if cents not in ladder:
                     raise InvalidInput(
-                        f"price {step.price} is not on the venue's ladder",
+                        f"price {step.price} is not on the venue's ladder for {day.date}",
                         field=f"{at}.steps.{k}.price",
                     )
                 if not floor <= cents <= ceiling:

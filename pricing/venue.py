@@ -6,10 +6,10 @@ import datetime as dt
 import itertools
 import tomllib
 from functools import cached_property
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pricing.errors import InvalidInput
 from pricing.money import to_cents
@@ -34,18 +34,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+
+
+def _strictly_ascending(ladder: list[float]) -> list[float]:
+    if any(b <= a for a, b in itertools.pairwise(ladder)):
+        raise ValueError("ladder prices must be strictly ascending")
+    return ladder
+
+
+Ladder = Annotated[list[Money], AfterValidator(_strictly_ascending)]
+
+
 class Prices(_Strict):
     ladder: list[Money] = Field(min_length=1)
     base: Money
     floor: Money | None = None
     ceiling: Money | None = None
+    # Optional narrower ladders for some weekdays (e.g. no 12 on Saturdays), each a part of ladder.
+    weekday_ladders: dict[Weekday, Ladder] = Field(default_factory=dict)
 
-    @field_validator("ladder")
-    @classmethod
-    def _ascending(cls, ladder: list[float]) -> list[float]:
-        if any(b <= a for a, b in itertools.pairwise(ladder)):
-            raise ValueError("ladder prices must be strictly ascending")
-        return ladder
+    _ascending = field_validator("ladder")(_strictly_ascending)
+
+    def ladder_on(self, date: dt.date) -> list[float]:
+        """The prices a plan may use on this date, before floor and ceiling."""
+        return self.weekday_ladders.get(cast(Weekday, WEEKDAYS[date.weekday()]), self.ladder)
 
     @property
     def floor_or_lowest(self) -> float:
@@ -81,7 +94,7 @@ class Venue(_Strict):
     slot_capacities: dict[Clock, Annotated[int, Field(ge=0)]] = Field(default_factory=dict)
     building_capacity: int | None = Field(default=None, gt=0)
     comfort_occupancy: int | None = Field(default=None, gt=0)
-    hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], tuple[Clock, Clock]]
+    hours: dict[Weekday, tuple[Clock, Clock]]
     closed_dates: list[dt.date] = Field(default_factory=list)
     prices: Prices
     segments: dict[str, Annotated[float, Field(ge=0, le=10)]] = Field(
@@ -134,6 +147,15 @@ def _check_consistency(venue: Venue) -> None:
     if prices.base not in prices.ladder:
         # Plans may only use ladder prices, so a base off the ladder could never be quoted.
         raise InvalidInput(f"base {prices.base} is not on the ladder", field="prices.base")
+    for day, ladder in prices.weekday_ladders.items():
+        where = f"prices.weekday_ladders.{day}"
+        if not ladder:
+            raise InvalidInput(f"{day} has an empty ladder", field=where)
+        strays = [p for p in ladder if p not in prices.ladder]
+        if strays:
+            raise InvalidInput(f"{strays[0]} is not on the ladder", field=where)
+        if not any(floor <= p <= ceiling for p in ladder):
+            raise InvalidInput("no price lies within floor and ceiling", field=where)
     if "adult" not in venue.segments:
         raise InvalidInput(
             "the adult segment is the reference price and must exist", field="segments.adult"

@@ -149,7 +149,7 @@ def test_plan_passes_the_venue_rules_with_integer_units_within_capacity(
 
 def test_bid_prices_are_the_capacity_duals(solved: Any, venue: Venue) -> None:
     forecast = parse_forecast(forecast_data(venue, [6000, 1500]))
-    day = build_day_problem(venue, forecast.days[0], price_grid(venue, forecast))
+    day = build_day_problem(venue, forecast.days[0], price_grid(venue, forecast, forecast.days[0].date))
     sales_model = build_sales_lp(day)
     outcome = solve_model(sales_model.model, "cbc")
     expected = [sum(outcome.duals[row] for row in rows) for rows in sales_model.capacity_rows]
@@ -203,7 +203,7 @@ def test_sold_tickets_reduce_capacity_and_demand(venue: Venue, solved: Any) -> N
     forecast = parse_forecast(forecast_data(venue, [6000, 1500]))
     sold = {(PEAK, "12:00"): 100, (PEAK, "16:30"): 30}
     as_of = PEAK - dt.timedelta(days=3)
-    grid = price_grid(venue, forecast)
+    grid = price_grid(venue, forecast, forecast.days[0].date)
     day = build_day_problem(venue, forecast.days[0], grid, sold=sold, as_of=as_of)
     assert day.market_size == pytest.approx(6000 * (1 - math.exp(-4 / 7)))
     assert day.slot_capacity[day.slots.index("12:00")] == 20
@@ -402,3 +402,15 @@ def test_cli_registration_loads_no_numerical_stack() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.split()
     assert not {"numpy", "pulp", "scipy", "optimizer"} & set(loaded)
+
+
+def test_a_weekday_ladder_is_all_the_optimizer_may_use_that_day(venue: Venue) -> None:
+    prices = venue.prices.model_copy(update={"weekday_ladders": {"wed": [22, 24, 26]}})
+    wednesday_dear = venue.model_copy(update={"prices": prices})
+    forecast = parse_forecast(forecast_data(wednesday_dear, [6000, 1500]))  # Tuesday, Wednesday
+    result = optimize(wednesday_dear, forecast)
+    assert result.plan is not None
+    validate_plan(result.plan, wednesday_dear)
+    tuesday, wednesday = result.plan.days
+    assert {step.price for s in wednesday.slots for step in s.steps} <= {22, 24, 26}
+    assert min(step.price for s in tuesday.slots for step in s.steps) < 22  # quiet slots go low

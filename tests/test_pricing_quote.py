@@ -712,3 +712,14 @@ def test_few_left_uses_the_decimal_share_not_its_float():
     # 100 * 0.07 is 7.000000000000001 in floats, which would round up to 8.
     assert availability(100, 93, 0.07) == "few_left"
     assert availability(100, 92, 0.07) == "available"
+
+
+def test_a_weekday_ladder_limits_plans_and_the_bootstrap_on_that_weekday():
+    venue = example_venue(prices__weekday_ladders={"tue": [22, 24, 26]})
+    error = plan_error(plan_json({"10:00": (120, [(20, 120)])}), venue)
+    assert error.field == "days.0.slots.0.steps.0.price" and "2027-01-05" in str(error)
+    plan = bootstrap_plan(venue, MONDAY, 3, "v1")  # Monday closed, Tuesday, Wednesday
+    validate_plan(plan, venue)
+    tuesday, wednesday = plan.days
+    assert [s.price for s in tuesday.slots[0].steps] == [22, 24]  # base 20 is not sold on Tuesdays
+    assert [s.price for s in wednesday.slots[0].steps] == [20, 22]

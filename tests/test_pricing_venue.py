@@ -355,3 +355,15 @@ def test_errors_from_toml_name_the_field_and_the_source():
         parse_venue_toml(text, source="city-museum.toml")
     assert caught.value.field == "prices.base"
     assert caught.value.detail.startswith("city-museum.toml: prices.base: base 30.0 is outside")
+
+
+def test_weekday_ladders_must_be_parts_of_the_ladder():
+    venue = example_venue(prices__weekday_ladders={"sat": [18, 20, 22, 24, 26]})
+    assert venue.prices.ladder_on(dt.date(2027, 1, 9)) == [18, 20, 22, 24, 26]  # a Saturday
+    assert venue.prices.ladder_on(dt.date(2027, 1, 5)) == venue.prices.ladder  # a Tuesday
+    error = rejected(example_data(prices__weekday_ladders={"sat": [18, 19]}))
+    assert error.field == "prices.weekday_ladders.sat" and "19" in str(error)
+    error = rejected(example_data(prices__weekday_ladders={"sun": [22, 20]}))
+    assert error.field == "prices.weekday_ladders.sun" and "ascending" in str(error)
+    error = rejected(example_data(prices__weekday_ladders={"someday": [20]}))
+    assert error.field == "prices.weekday_ladders.someday"
