@@ -11,8 +11,13 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pricing.errors import YieldgateError
+from pricing.errors import InvalidInput, YieldgateError
+
+if TYPE_CHECKING:
+    from optimizer.run import OptimizationResult, OptimizerSettings
+    from pricing.plan import Plan
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_SOLVED = 1
@@ -47,15 +52,61 @@ def _share(text: str) -> float:
     return value
 
 
+def settings_from_args(args: argparse.Namespace) -> OptimizerSettings:
+    """The solver options shared by `optimize` and `plan` (see add_solver_arguments)."""
+    from optimizer.lp import FairnessRule
+    from optimizer.run import OptimizerSettings
+
+    if (args.fair_share is None) != (args.fair_price is None):
+        raise InvalidInput("--fair-share and --fair-price go together", field="--fair-share")
+    fairness = None
+    if args.fair_share is not None:
+        fairness = FairnessRule(share=args.fair_share, max_price=args.fair_price)
+    return OptimizerSettings(
+        solver=args.solver,
+        time_limit=args.time_limit,
+        fairness=fairness,
+        workers=args.workers,
+    )
+
+
+class NotSolved(YieldgateError):
+    """Some date has no optimal plan (infeasible, time limit, solver error): exit status 1."""
+
+
+def plan_or_failure(result: OptimizationResult) -> Plan:
+    """The plan of a run, or NotSolved naming the first date that did not solve."""
+    if result.plan is None:
+        first = result.failures[0]
+        more = f" (and {len(result.failures) - 1} more date(s))" if len(result.failures) > 1 else ""
+        raise NotSolved(first.reason() + more)
+    return result.plan
+
+
+def write_plan(plan: Plan, result: OptimizationResult, currency: str, out: str) -> None:
+    data = plan.model_dump(mode="json", exclude_none=True)
+    try:
+        Path(out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise YieldgateError(f"{out}: {exc.strerror}") from None
+    revenue = sum(k.revenue for k in result.kpis)
+    attendance = sum(k.attendance for k in result.kpis)
+    print(
+        f"wrote plan {plan.version} ({len(plan.days)} date(s), expected revenue "
+        f"{revenue:,.0f} {currency}, attendance {attendance:,.0f}) to {out}",
+        flush=True,
+    )
+
+
+def progress(line: str) -> None:
+    print(line, flush=True)
+
+
 def _optimize(args: argparse.Namespace) -> int:
     from optimizer.forecast_io import load_forecast, parse_sold_csv
-    from optimizer.lp import FairnessRule
-    from optimizer.run import OptimizerSettings, optimize
+    from optimizer.run import optimize
     from pricing.calendar import parse_date
     from pricing.venue import parse_venue_toml
-
-    def progress(line: str) -> None:
-        print(line, flush=True)
 
     try:
         venue = parse_venue_toml(_read(args.venue), source=args.venue)
@@ -64,59 +115,21 @@ def _optimize(args: argparse.Namespace) -> int:
         as_of = parse_date(args.as_of, field="--as-of") if args.as_of else None
         if sold is not None and as_of is None:
             as_of = dt.datetime.now(venue.zone).date()
-        if (args.fair_share is None) != (args.fair_price is None):
-            return _fail("--fair-share and --fair-price go together")
-        fairness = None
-        if args.fair_share is not None:
-            fairness = FairnessRule(share=args.fair_share, max_price=args.fair_price)
-        settings = OptimizerSettings(
-            solver=args.solver,
-            time_limit=args.time_limit,
-            fairness=fairness,
-            workers=args.workers,
-        )
+        settings = settings_from_args(args)
         progress(f"{len(forecast.days)} forecast date(s) for {venue.id}")
         result = optimize(
             venue, forecast, sold=sold, as_of=as_of, settings=settings, progress=progress
         )
+        write_plan(plan_or_failure(result), result, venue.currency, args.out)
+    except NotSolved as exc:
+        return _fail(exc.detail, EXIT_NOT_SOLVED)
     except YieldgateError as exc:
         return _fail(exc.detail)
-    if result.plan is None:
-        first = result.failures[0]
-        more = f" (and {len(result.failures) - 1} more date(s))" if len(result.failures) > 1 else ""
-        return _fail(first.reason() + more, EXIT_NOT_SOLVED)
-    data = result.plan.model_dump(mode="json", exclude_none=True)
-    try:
-        Path(args.out).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")
-    except OSError as exc:
-        return _fail(f"{args.out}: {exc.strerror}")
-    revenue = sum(k.revenue for k in result.kpis)
-    attendance = sum(k.attendance for k in result.kpis)
-    print(
-        f"wrote plan {result.plan.version} ({len(result.plan.days)} date(s), expected revenue "
-        f"{revenue:,.0f} {venue.currency}, attendance {attendance:,.0f}) to {args.out}"
-    )
     return 0
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Register `optimize` on the `yieldgate` subparsers."""
-    command = commands.add_parser(
-        "optimize",
-        help="turn a forecast into a price plan (the sales-based LP)",
-        description="Solve one linear program per forecast date under the venue's capacity, "
-        "occupancy and objective rules, and write the Plan JSON.",
-    )
-    command.add_argument("--venue", required=True, help="the venue file (TOML)")
-    command.add_argument("--forecast", required=True, help="the Forecast JSON file")
-    command.add_argument(
-        "--sold",
-        help="CSV of tickets already sold (date,slot,sold): re-optimise the demand still to come",
-    )
-    command.add_argument(
-        "--as-of",
-        help="the booking date for --sold (YYYY-MM-DD; default: today at the venue)",
-    )
+def add_solver_arguments(command: argparse.ArgumentParser) -> None:
+    """--solver, --time-limit, --workers and the fairness rule, read by settings_from_args."""
     command.add_argument(
         "--solver", choices=["cbc", "highs"], default="cbc", help="LP solver (default: cbc)"
     )
@@ -137,5 +150,26 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--fair-price",
     )
     command.add_argument("--fair-price", type=_positive_float, help="fairness: the price")
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `optimize` on the `yieldgate` subparsers."""
+    command = commands.add_parser(
+        "optimize",
+        help="turn a forecast into a price plan (the sales-based LP)",
+        description="Solve one linear program per forecast date under the venue's capacity, "
+        "occupancy and objective rules, and write the Plan JSON.",
+    )
+    command.add_argument("--venue", required=True, help="the venue file (TOML)")
+    command.add_argument("--forecast", required=True, help="the Forecast JSON file")
+    command.add_argument(
+        "--sold",
+        help="CSV of tickets already sold (date,slot,sold): re-optimise the demand still to come",
+    )
+    command.add_argument(
+        "--as-of",
+        help="the booking date for --sold (YYYY-MM-DD; default: today at the venue)",
+    )
+    add_solver_arguments(command)
     command.add_argument("--out", required=True, help="where to write the Plan JSON")
     command.set_defaults(run=_optimize)

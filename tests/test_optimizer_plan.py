@@ -149,7 +149,9 @@ def test_plan_passes_the_venue_rules_with_integer_units_within_capacity(
 
 def test_bid_prices_are_the_capacity_duals(solved: Any, venue: Venue) -> None:
     forecast = parse_forecast(forecast_data(venue, [6000, 1500]))
-    day = build_day_problem(venue, forecast.days[0], price_grid(venue, forecast, forecast.days[0].date))
+    day = build_day_problem(
+        venue, forecast.days[0], price_grid(venue, forecast, forecast.days[0].date)
+    )
     sales_model = build_sales_lp(day)
     outcome = solve_model(sales_model.model, "cbc")
     expected = [sum(outcome.duals[row] for row in rows) for rows in sales_model.capacity_rows]

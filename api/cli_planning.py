@@ -1,0 +1,241 @@
+"""`yieldgate plan` (forecast, optimise, optionally publish) and `yieldgate simulate` (how a plan
+does against simulated customers of a demo world, next to every flat price).
+
+forecasting, the optimizer and numpy are imported inside the commands, so registering them
+loads none of the numerical stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from api.cli_optimizer import (
+    EXIT_BAD_INPUT,
+    EXIT_NOT_SOLVED,
+    NotSolved,
+    add_solver_arguments,
+    plan_or_failure,
+    progress,
+    settings_from_args,
+    write_plan,
+)
+from pricing.calendar import parse_date
+from pricing.errors import InvalidInput, YieldgateError
+
+if TYPE_CHECKING:
+    from optimizer.simulate import Comparison
+
+
+def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
+    print(f"yieldgate: {message}", file=sys.stderr)
+    return code
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not at least 1")
+    return value
+
+
+# --- plan ------------------------------------------------------------------------------------
+
+
+def _plan(args: argparse.Namespace) -> int:
+    try:
+        return _plan_or_raise(args)
+    except NotSolved as exc:
+        return _fail(exc.detail, EXIT_NOT_SOLVED)
+    except YieldgateError as exc:
+        return _fail(exc.detail)
+    except OSError as exc:
+        return _fail(f"{exc.filename}: {exc.strerror}")
+
+
+def _plan_or_raise(args: argparse.Namespace) -> int:
+    # Everything that can be told wrong without fitting anything is checked first.
+    try:
+        start = parse_date(args.start, field="--start")
+    except InvalidInput as exc:
+        raise InvalidInput(f"--start: {exc.detail}", field="--start") from None
+    if (args.url or args.key) and not args.publish:
+        raise InvalidInput("--url and --key are for --publish", field="--url")
+    url = args.url or os.environ.get("YIELDGATE_URL")
+    key = args.key or os.environ.get("YIELDGATE_MANAGER_KEY")
+    if args.publish:
+        from api.cli_publish import store_configured
+
+        if url and not key:
+            raise InvalidInput(
+                "--key (a manager key) is needed to publish over HTTP", field="--key"
+            )
+        if not url and not store_configured():
+            raise InvalidInput(
+                "say where to publish: --url of a running service, or REDIS_URL", field="--url"
+            )
+    settings = settings_from_args(args)
+
+    from api.cli_forecasting import _fit
+    from forecasting.forecast import build_forecast, write_forecast
+    from forecasting.history import load_calendar
+    from optimizer.forecast_io import parse_forecast
+    from optimizer.run import optimize
+
+    calendar = load_calendar(args.calendar) if args.calendar else None
+    venue, model = _fit(args.venue, args.history)
+    forecast_data = build_forecast(model, venue, start, args.days, calendar=calendar)
+    for note in forecast_data["notes"]:
+        progress(f"note: {note}")
+    if args.forecast_out:
+        write_forecast(args.forecast_out, forecast_data)
+        progress(f"wrote {args.forecast_out}")
+    forecast = parse_forecast(forecast_data)
+    progress(f"{len(forecast.days)} forecast date(s) for {venue.id} from {start}")
+    result = optimize(venue, forecast, settings=settings, progress=progress)
+    plan = plan_or_failure(result)
+    write_plan(plan, result, venue.currency, args.out)
+    if not args.publish:
+        return 0
+    from api.cli_publish import publish_plan_data
+
+    progress(f"publishing {plan.version} to {url or 'the store at REDIS_URL'}")
+    return publish_plan_data(plan.model_dump(mode="json", exclude_none=True), url, key)
+
+
+# --- simulate --------------------------------------------------------------------------------
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    try:
+        return _simulate_or_raise(args)
+    except YieldgateError as exc:
+        return _fail(exc.detail)
+
+
+def _simulate_or_raise(args: argparse.Namespace) -> int:
+    from optimizer.simulate import compare_with_flat_prices, comparison_as_dict, load_world
+    from pricing.plan import parse_plan
+
+    truth = load_world(args.world)
+    try:
+        text = Path(args.plan).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{args.plan}: {exc.strerror}", field="--plan") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InvalidInput(f"{args.plan}: not valid JSON: {exc}", field="--plan") from None
+    try:
+        plan = parse_plan(data)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{args.plan}: {exc.detail}", field=exc.field) from None
+    if not plan.days:
+        raise InvalidInput(f"{args.plan}: the plan has no dates", field="days")
+    progress(
+        f"simulating {len(plan.days)} date(s) ({plan.days[0].date} to {plan.days[-1].date}) x "
+        f"{args.runs} run(s), seed {args.seed}: the plan and every flat ladder price"
+    )
+    started = time.perf_counter()
+    comparison = compare_with_flat_prices(truth, plan, seed=args.seed, runs=args.runs)
+    progress(f"done in {time.perf_counter() - started:.1f} s")
+    for line in report_lines(comparison):
+        print(line)
+    if args.json:
+        try:
+            Path(args.json).write_text(
+                json.dumps(comparison_as_dict(comparison), indent=1) + "\n", encoding="utf-8"
+            )
+        except OSError as exc:
+            raise InvalidInput(f"{args.json}: {exc.strerror}", field="--json") from None
+        progress(f"wrote {args.json}")
+    return 0
+
+
+def report_lines(comparison: Comparison) -> list[str]:
+    """The comparison as a table: means over runs, and the plan's revenue against each row."""
+    simulation = comparison.simulation
+    currency = simulation.currency
+    plan_revenue = comparison.plan.mean("revenue")
+    lines = [
+        f"{len(simulation.dates)} date(s), {simulation.runs} run(s), "
+        f"{simulation.buyers.mean():,.0f} potential buyers a run (means over runs)",
+        f"{'policy':10} {'revenue ' + currency:>14} {'tickets':>9} {'attendance':>11} "
+        f"{'peak inside':>12} {'comfort overflow':>17} {'sold-out slots':>15} {'plan vs':>8}",
+    ]
+    for result in simulation.results:
+        revenue = result.mean("revenue")
+        versus = "" if result is comparison.plan else f"{100 * (plan_revenue / revenue - 1):+.1f}%"
+        lines.append(
+            f"{result.name:10} {revenue:14,.0f} {result.mean('paid'):9,.0f} "
+            f"{result.mean('attendance'):11,.0f} {result.mean('peak_occupancy'):12,.0f} "
+            f"{result.mean('comfort_overflow'):17,.0f} {result.mean('sold_out_slots'):15,.1f} "
+            f"{versus:>8}"
+        )
+    error = comparison.uplift_stderr
+    spread = f" (standard error {100 * error:.2f} points)" if error == error else ""
+    lines.append(
+        f"uplift over the best flat price ({comparison.best_flat.name}): "
+        f"{100 * comparison.uplift:+.2f}% revenue{spread}"
+    )
+    return lines
+
+
+# --- registration ----------------------------------------------------------------------------
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Register `plan` and `simulate` on the `yieldgate` subparsers."""
+    plan = commands.add_parser(
+        "plan",
+        help="forecast and optimise in one go, and optionally publish the plan",
+        description="Fit the demand model to the history, forecast N days from DATE, solve "
+        "the sales-based LP per date and write the Plan JSON; with --publish, make it live "
+        "through a running service (--url, --key) or straight in the store at REDIS_URL.",
+    )
+    plan.add_argument("--venue", required=True, metavar="V", help="venue TOML file")
+    plan.add_argument("--history", required=True, metavar="H", help="History CSV")
+    plan.add_argument("--calendar", metavar="C", help="Calendar CSV of the days to plan")
+    plan.add_argument("--start", required=True, metavar="DATE", help="first day (YYYY-MM-DD)")
+    plan.add_argument(
+        "--days", required=True, type=_positive_int, metavar="N", help="number of days"
+    )
+    plan.add_argument("--out", required=True, metavar="P", help="Plan JSON to write")
+    plan.add_argument("--forecast-out", metavar="F", help="also write the Forecast JSON here")
+    add_solver_arguments(plan)
+    plan.add_argument("--publish", action="store_true", help="make the plan live")
+    plan.add_argument(
+        "--url",
+        help="with --publish: a running service (default: YIELDGATE_URL, else straight to "
+        "REDIS_URL)",
+    )
+    plan.add_argument(
+        "--key",
+        help="with --publish --url: a manager API key (default: YIELDGATE_MANAGER_KEY)",
+    )
+    plan.set_defaults(run=_plan)
+
+    simulate = commands.add_parser(
+        "simulate",
+        help="play a demo world's customers against a plan and every flat price",
+        description="Customers drawn from a demo world's true demand (yieldgate demo-data) "
+        "book the plan's dates, each seeing every slot's current price as the slots fill. The "
+        "same customers meet the plan and each flat ladder price; revenue, tickets, "
+        "attendance, peak occupancy and comfort overflow are averaged over the runs.",
+    )
+    simulate.add_argument("--world", required=True, metavar="DIR", help="a demo-data directory")
+    simulate.add_argument("--plan", required=True, metavar="P", help="the Plan JSON to play")
+    simulate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    simulate.add_argument(
+        "--runs", type=_positive_int, default=5, help="seasons to average (default: 5)"
+    )
+    simulate.add_argument("--json", metavar="F", help="also write the figures as JSON")
+    simulate.set_defaults(run=_simulate)
