@@ -16,14 +16,17 @@ from fastapi.openapi.utils import get_openapi
 from api import problems
 from api.auth import KeyRing
 from api.clock import Clock, system_clock
+from api.cpu_work import CpuWork
 from api.day_state import DayStateReader
 from api.deps import Services
+from api.histories import HistoryService
 from api.metrics import TimingMiddleware
 from api.plan_cache import PlanCache
 from api.planning import PlanService
 from api.quoting import QuoteService
-from api.routes import checkout, hot, manager, ops
+from api.routes import checkout, hot, manager, ops, scenarios
 from api.sales import SaleService
+from api.scenarios import ScenarioService
 from api.settings import Settings, get_settings
 from api.store import Store
 from api.store.memory_store import MemoryStore
@@ -79,6 +82,11 @@ def create_app(
         plan_cache = PlanCache(store, venues)
         day_states = DayStateReader(store, plan_cache, settings.store_retry_seconds)
         plans = PlanService(venues, store, clock)
+        cpu = CpuWork(settings.scenario_workers)
+        histories = HistoryService(venues, store, clock, cpu, settings.history_dir)
+        scenario_service = ScenarioService(
+            venues, store, plans, histories, clock, cpu, sync_days=settings.scenario_sync_days
+        )
         app.state.services = Services(
             settings=settings,
             store=store,
@@ -94,6 +102,8 @@ def create_app(
             ),
             sales=SaleService(venues, store, plan_cache, signer, clock),
             plans=plans,
+            histories=histories,
+            scenarios=scenario_service,
         )
         await plans.publish_at_start(start_plans)
         if settings.bootstrap_days:
@@ -105,6 +115,8 @@ def create_app(
         try:
             yield
         finally:
+            await scenario_service.close()
+            cpu.close()
             await store.close()
 
     app = FastAPI(
@@ -119,6 +131,7 @@ def create_app(
     app.router.routes.extend(hot.routes)  # right after the no-op, before everything else
     app.include_router(checkout.router)
     app.include_router(manager.router)
+    app.include_router(scenarios.router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

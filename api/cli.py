@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import secrets
 import shutil
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
 from api.cli_forecasting import add_commands as add_forecasting_commands
 from api.cli_optimizer import add_commands as add_optimizer_commands
+from api.cli_planning import add_commands as add_planning_commands
+from api.cli_publish import publish_plan_data
+from api.cli_scenarios import add_commands as add_scenario_commands
 from pricing.errors import YieldgateError
 
 APP_FACTORY = "api.app:app_from_environment"
@@ -119,54 +119,7 @@ def _publish(args: argparse.Namespace) -> int:
         return _fail(f"{args.plan}: {exc.strerror}")
     except json.JSONDecodeError as exc:
         return _fail(f"{args.plan}: not valid JSON: {exc}")
-    if args.url:
-        return _publish_over_http(args.url, args.key, data)
-    from api.settings import get_settings
-
-    if not get_settings().redis_url:
-        return _fail("say where to publish: --url of a running service, or REDIS_URL")
-    return asyncio.run(_publish_to_store(data))
-
-
-def _publish_over_http(url: str, key: str | None, data: object) -> int:
-    if not key:
-        return _fail("--key (a manager key) is needed to publish over HTTP")
-    request = urllib.request.Request(
-        url.rstrip("/") + "/v1/plans",
-        data=json.dumps(data).encode(),
-        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            print(response.read().decode())
-            return 0
-    except urllib.error.HTTPError as exc:
-        return _fail(json.loads(exc.read() or b"{}").get("detail", f"HTTP {exc.code}"))
-    except urllib.error.URLError as exc:
-        return _fail(f"cannot reach {url}: {exc.reason}")
-
-
-async def _publish_to_store(data: object) -> int:
-    from api.app import open_store
-    from api.clock import system_clock
-    from api.planning import PlanService
-    from api.settings import get_settings
-    from api.venues import VenueRegistry
-
-    settings = get_settings()
-    store = open_store(settings)
-    try:
-        service = PlanService(
-            VenueRegistry.from_directory(settings.venues_dir), store, system_clock
-        )
-        result = await service.publish(data, "cli")
-    except YieldgateError as exc:
-        return _fail(exc.detail)
-    finally:
-        await store.close()
-    print(json.dumps(result))
-    return 0
+    return publish_plan_data(data, args.url, args.key)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -204,6 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_forecasting_commands(commands)
     add_optimizer_commands(commands)
+    add_planning_commands(commands)
+    add_scenario_commands(commands)
     return parser
 
 

@@ -12,9 +12,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.auth import KeyRing, Principal
+from api.histories import HistoryService
 from api.planning import PlanService
 from api.quoting import QuoteService
 from api.sales import SaleService
+from api.scenarios import ScenarioService
 from api.settings import Settings
 from api.store import Store
 
@@ -27,6 +29,8 @@ class Services:
     quotes: QuoteService
     sales: SaleService
     plans: PlanService
+    histories: HistoryService
+    scenarios: ScenarioService
 
 
 async def get_services(request: Request) -> Services:

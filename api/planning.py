@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -36,7 +36,10 @@ class PlanService:
         self._store = store
         self._clock = clock
 
-    async def publish(self, data: Any, actor: str) -> dict[str, Any]:
+    async def publish(
+        self, data: Any, actor: str, *, audit_details: Mapping[str, object] | None = None
+    ) -> dict[str, Any]:
+        """Make a plan live; `audit_details` are added to the audit entry (why, and what for)."""
         plan = parse_plan(data)
         venue = self._venues.get(plan.venue)
         validate_plan(plan, venue)
@@ -48,6 +51,7 @@ class PlanService:
             "days": len(plan.days),
             "first_date": str(plan.days[0].date) if plan.days else None,
             "last_date": str(plan.days[-1].date) if plan.days else None,
+            **(audit_details or {}),
         }
         result = await self._store.publish_plan(
             venue.id, version, plan_bytes(plan), actor, at, details

@@ -43,6 +43,14 @@ class Settings(BaseSettings):
     start_plans: str = ""
     bootstrap_days: int = Field(default=60, ge=0)
 
+    # Venue histories for scenarios: `<venue id>.csv` files; one uploaded with
+    # `PUT /v1/venues/{venue}/history` takes precedence.
+    history_dir: Path | None = None
+    # Scenarios of up to this many days are answered at once; longer ones run in the background.
+    scenario_sync_days: int = Field(default=31, ge=1)
+    # Threads that fit, forecast and optimise scenarios, off the event loop.
+    scenario_workers: int = Field(default=1, ge=1, le=32)
+
 
 @lru_cache
 def get_settings() -> Settings:

@@ -10,6 +10,8 @@ from api.store.base import (
     SaleRequest,
     SaleResult,
     Store,
+    StoredHistory,
+    StoredScenario,
     StoreUnavailable,
 )
 
@@ -24,4 +26,6 @@ __all__ = [
     "SaleResult",
     "Store",
     "StoreUnavailable",
+    "StoredHistory",
+    "StoredScenario",
 ]

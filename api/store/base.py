@@ -88,6 +88,20 @@ class AuditEntry:
     details: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class StoredHistory:
+    """A venue's uploaded History CSV and what was learnt checking it (version, rows, dates)."""
+
+    body: bytes
+    meta: dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredScenario:
+    venue: str
+    record: bytes  # the scenario's JSON: inputs, status, progress and result
+
+
 class Store(Protocol):
     async def start(self) -> None:
         """Begin any background work (the Redis store follows change notices)."""
@@ -139,5 +153,18 @@ class Store(Protocol):
 
     async def audit(self, venue: str, limit: int = 100) -> list[AuditEntry]:
         """Publishes and rollbacks, newest first."""
+
+    async def put_history(self, venue: str, body: bytes, meta: dict[str, object]) -> None:
+        """Replace the venue's history CSV and its metadata together, in one write."""
+
+    async def history(self, venue: str) -> StoredHistory | None: ...
+
+    async def save_scenario(self, venue: str, scenario_id: str, record: bytes) -> None:
+        """Create or replace a scenario's record; a new id goes first in the venue's list."""
+
+    async def scenario(self, scenario_id: str) -> StoredScenario | None: ...
+
+    async def list_scenarios(self, venue: str, limit: int = 100) -> list[bytes]:
+        """The venue's scenario records, newest first."""
 
     async def close(self) -> None: ...

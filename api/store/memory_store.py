@@ -20,6 +20,8 @@ from api.store.base import (
     RollbackResult,
     SaleRequest,
     SaleResult,
+    StoredHistory,
+    StoredScenario,
 )
 
 AUDIT_MAX_ENTRIES = 10_000
@@ -48,6 +50,9 @@ class MemoryStore:
         self._order_venues: dict[str, str] = {}  # order id -> the venue that used it first
         self._plans: dict[str, _VenuePlans] = {}
         self._audit_ids = count(1)
+        self._histories: dict[str, StoredHistory] = {}
+        self._scenarios: dict[str, StoredScenario] = {}  # id -> venue and record
+        self._scenario_ids: dict[str, list[str]] = {}  # venue -> ids, newest first
 
     async def start(self) -> None:
         return None
@@ -167,6 +172,24 @@ class MemoryStore:
 
     async def audit(self, venue: str, limit: int = 100) -> list[AuditEntry]:
         return list(islice(reversed(self._venue_plans(venue).audit), max(limit, 0)))
+
+    async def put_history(self, venue: str, body: bytes, meta: dict[str, object]) -> None:
+        self._histories[venue] = StoredHistory(bytes(body), json.loads(json.dumps(meta)))
+
+    async def history(self, venue: str) -> StoredHistory | None:
+        return self._histories.get(venue)
+
+    async def save_scenario(self, venue: str, scenario_id: str, record: bytes) -> None:
+        if scenario_id not in self._scenarios:
+            self._scenario_ids.setdefault(venue, []).insert(0, scenario_id)
+        self._scenarios[scenario_id] = StoredScenario(venue, bytes(record))
+
+    async def scenario(self, scenario_id: str) -> StoredScenario | None:
+        return self._scenarios.get(scenario_id)
+
+    async def list_scenarios(self, venue: str, limit: int = 100) -> list[bytes]:
+        ids = self._scenario_ids.get(venue, [])[: max(limit, 0)]
+        return [self._scenarios[scenario_id].record for scenario_id in ids]
 
     async def close(self) -> None:
         return None

@@ -32,6 +32,8 @@ from api.store.base import (
     RollbackResult,
     SaleRequest,
     SaleResult,
+    StoredHistory,
+    StoredScenario,
     StoreUnavailable,
 )
 from api.store.day_cache import DayCache
@@ -149,6 +151,17 @@ redis.call('PUBLISH', ARGV[5], ARGV[6])
 return {'rolled_back', previous}
 """
 
+# KEYS: the scenario record, the venue's scenario list
+# ARGV: record, scenario id
+_SAVE_SCENARIO_LUA = """
+local is_new = redis.call('EXISTS', KEYS[1]) == 0
+redis.call('SET', KEYS[1], ARGV[1])
+if is_new then
+  redis.call('LPUSH', KEYS[2], ARGV[2])
+end
+return is_new and 1 or 0
+"""
+
 
 class _Keys:
     """The key layout; venue ids are slugs, so they never contain the braces of a hash tag."""
@@ -185,6 +198,19 @@ class _Keys:
 
     def audit(self, venue: str) -> str:
         return f"{self._venue(venue)}:audit"
+
+    def history(self, venue: str) -> str:
+        return f"{self._venue(venue)}:history"
+
+    def scenario(self, venue: str, scenario_id: str) -> str:
+        return f"{self._venue(venue)}:scenario:{scenario_id}"
+
+    def scenarios(self, venue: str) -> str:
+        return f"{self._venue(venue)}:scenarios"
+
+    def scenario_venue(self, scenario_id: str) -> str:
+        """Like the order index: `GET /v1/scenarios/{id}` is given nothing but the id."""
+        return f"{self._prefix}:scenarios:{scenario_id}"
 
     @property
     def notices(self) -> str:
@@ -238,6 +264,7 @@ class RedisStore:
         self._cancel = client.register_script(_CANCEL_LUA)
         self._publish = client.register_script(_PUBLISH_LUA)
         self._rollback = client.register_script(_ROLLBACK_LUA)
+        self._save_scenario = client.register_script(_SAVE_SCENARIO_LUA)
 
     @classmethod
     def from_url(
@@ -513,6 +540,51 @@ class RedisStore:
             _audit_entry(entry_id, fields)
             for entry_id, fields in cast(list[tuple[bytes, dict[bytes, bytes]]], entries)
         ]
+
+    async def put_history(self, venue: str, body: bytes, meta: dict[str, object]) -> None:
+        with _unavailable_on_failure():
+            await self._client.hset(
+                self._keys.history(venue), mapping={"body": body, "meta": json.dumps(meta)}
+            )
+
+    async def history(self, venue: str) -> StoredHistory | None:
+        with _unavailable_on_failure():
+            body, meta = await self._client.hmget(self._keys.history(venue), ["body", "meta"])
+        if body is None or meta is None:
+            return None
+        return StoredHistory(cast(bytes, body), json.loads(meta))
+
+    async def save_scenario(self, venue: str, scenario_id: str, record: bytes) -> None:
+        with _unavailable_on_failure():
+            # The index first: a record is never stored that its id cannot find.
+            await self._client.set(self._keys.scenario_venue(scenario_id), venue)
+            await self._save_scenario(
+                keys=[self._keys.scenario(venue, scenario_id), self._keys.scenarios(venue)],
+                args=[record, scenario_id],
+            )
+
+    async def scenario(self, scenario_id: str) -> StoredScenario | None:
+        with _unavailable_on_failure():
+            venue = _text(await self._client.get(self._keys.scenario_venue(scenario_id)))
+            if venue is None:
+                return None
+            record = await self._client.get(self._keys.scenario(venue, scenario_id))
+        return None if record is None else StoredScenario(venue, cast(bytes, record))
+
+    async def list_scenarios(self, venue: str, limit: int = 100) -> list[bytes]:
+        if limit <= 0:
+            return []
+        with _unavailable_on_failure():
+            ids = cast(
+                list[bytes], await self._client.lrange(self._keys.scenarios(venue), 0, limit - 1)
+            )
+            if not ids:
+                return []
+            records = cast(
+                list[bytes | None],
+                await self._client.mget([self._keys.scenario(venue, raw.decode()) for raw in ids]),
+            )
+        return [record for record in records if record is not None]
 
     async def close(self) -> None:
         if self._listener is not None:

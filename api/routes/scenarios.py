@@ -1,0 +1,78 @@
+"""What-if scenarios and the venue histories they forecast from (manager role)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from api.deps import ManagerKey, ServicesDep
+from api.responses import json_response
+from api.scenario_request import ScenarioRequest
+
+router = APIRouter(prefix="/v1", tags=["scenarios"])
+
+
+@router.put(
+    "/venues/{venue}/history",
+    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def put_history(
+    venue: str, request: Request, services: ServicesDep, principal: ManagerKey
+) -> Response:
+    body = await request.body()
+    content_type = request.headers.get("content-type")
+    return json_response(
+        await services.histories.upload(venue, body, content_type, principal.actor)
+    )
+
+
+@router.get("/venues/{venue}/history")
+async def get_history(venue: str, services: ServicesDep, _: ManagerKey) -> Response:
+    return json_response(await services.histories.describe(venue))
+
+
+@router.post("/scenarios")
+async def create_scenario(
+    body: ScenarioRequest, services: ServicesDep, principal: ManagerKey
+) -> Response:
+    status, answer = await services.scenarios.create(body, principal.actor)
+    return json_response(answer, status_code=status)
+
+
+@router.get("/scenarios")
+async def list_scenarios(
+    services: ServicesDep,
+    _: ManagerKey,
+    venue: Annotated[str, Query()],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    return json_response(await services.scenarios.list(venue, limit))
+
+
+@router.get("/scenarios/{scenario_id}")
+async def get_scenario(scenario_id: str, services: ServicesDep, _: ManagerKey) -> Response:
+    return json_response(await services.scenarios.get(scenario_id))
+
+
+@router.get("/scenarios/{scenario_id}/plan")
+async def scenario_plan(scenario_id: str, services: ServicesDep, _: ManagerKey) -> Response:
+    return json_response(await services.scenarios.plan(scenario_id))
+
+
+@router.post("/scenarios/{scenario_id}/rerun")
+async def rerun_scenario(
+    scenario_id: str, services: ServicesDep, principal: ManagerKey
+) -> Response:
+    status, answer = await services.scenarios.rerun(scenario_id, principal.actor)
+    return json_response(answer, status_code=status)
+
+
+@router.post("/scenarios/{scenario_id}/publish")
+async def publish_scenario(
+    scenario_id: str, services: ServicesDep, principal: ManagerKey
+) -> Response:
+    return json_response(
+        await services.scenarios.publish(scenario_id, principal.actor), status_code=201
+    )

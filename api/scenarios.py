@@ -1,0 +1,304 @@
+"""What-if scenarios: run, store, list, re-run and publish them (issue 6).
+
+A scenario is checked here (venue, history, dates, overrides against the tickets sold), then
+fitted, forecast and optimised by `api.scenario_run` in a worker thread: the numerical stack is
+imported there, never by the service. Up to `scenario_sync_days` days the answer waits for the
+result; longer scenarios answer 202 at once and run in the background, saving their progress
+after every chunk of days, so any worker can show it (`GET /v1/scenarios/{id}`).
+
+Publishing puts the scenario's days into the live plan (the live plan's other days are kept)
+through PlanService.publish: one atomic swap, audited with who, when and the scenario's KPIs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import secrets
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from api.clock import Clock, iso_utc
+from api.cpu_work import CpuWork
+from api.histories import HistoryService
+from api.planning import PlanService
+from api.scenario_checks import check_dates, check_overrides, scenario_venue
+from api.scenario_job import ScenarioJob
+from api.scenario_request import ScenarioRequest
+from api.store import Store
+from api.venues import VenueRegistry
+from pricing.calendar import local_now
+from pricing.errors import Conflict, NotFound, YieldgateError
+from pricing.venue import Venue
+
+if TYPE_CHECKING:
+    from api.scenario_run import PreparedScenario, ScenarioResult
+
+log = logging.getLogger("yieldgate.scenarios")
+PROGRESS_CHUNK_DAYS = 7
+HIDDEN_FIELDS = ("plan",)  # served by GET /v1/scenarios/{id}/plan
+
+
+def _run(job: ScenarioJob) -> ScenarioResult:
+    from api.scenario_run import run_scenario
+
+    return run_scenario(job)
+
+
+def _prepare(job: ScenarioJob) -> PreparedScenario:
+    from api.scenario_run import prepare
+
+    return prepare(job)
+
+
+def _solve(prepared: PreparedScenario, dates: list[dt.date]) -> list[Any]:
+    from api.scenario_run import solve_days
+
+    return list(solve_days(prepared, dates))
+
+
+def _summarise(prepared: PreparedScenario, results: list[Any]) -> ScenarioResult:
+    from api.scenario_run import summarise
+
+    return summarise(prepared, results)
+
+
+def public_view(record: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in record.items() if key not in HIDDEN_FIELDS}
+
+
+class ScenarioService:
+    def __init__(
+        self,
+        venues: VenueRegistry,
+        store: Store,
+        plans: PlanService,
+        histories: HistoryService,
+        clock: Clock,
+        cpu: CpuWork,
+        *,
+        sync_days: int,
+    ) -> None:
+        self._venues = venues
+        self._store = store
+        self._plans = plans
+        self._histories = histories
+        self._clock = clock
+        self._cpu = cpu
+        self._sync_days = sync_days
+        self._background: set[asyncio.Task[None]] = set()
+
+    async def create(
+        self, request: ScenarioRequest, actor: str, *, rerun_of: str | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        """(201, result) for a short scenario; (202, record with progress) for a long one."""
+        venue = self._venues.get(request.venue)
+        job = await self._job(request, venue)
+        now = self._clock()
+        record: dict[str, Any] = {
+            "id": f"sc_{secrets.token_hex(6)}",
+            "venue": venue.id,
+            "name": request.name,
+            "status": "running",
+            "created_at": iso_utc(now),
+            "created_by": actor,
+            "updated_at": iso_utc(now),
+            "rerun_of": rerun_of,
+            "request": request.as_json(),
+            "history_version": job.history_version,
+            "live_version": job.live_version,
+            "progress": {"days_done": 0, "days": request.days},
+            "published": [],
+        }
+        if request.days > self._sync_days:
+            await self._save(record)
+            task = asyncio.create_task(self._run_in_background(record, job))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return 202, public_view(record)
+        result = await self._cpu.run(_run, job)
+        self._finish(record, result)
+        await self._save(record)
+        return 201, public_view(record)
+
+    async def get(self, scenario_id: str) -> dict[str, Any]:
+        return public_view(await self._record(scenario_id))
+
+    async def plan(self, scenario_id: str) -> dict[str, Any]:
+        record = await self._record(scenario_id)
+        if record["status"] != "done":
+            raise self._not_done(record)
+        plan: dict[str, Any] = record["plan"]
+        return plan
+
+    async def list(self, venue_id: str, limit: int) -> dict[str, Any]:
+        venue = self._venues.get(venue_id)
+        records = [orjson.loads(raw) for raw in await self._store.list_scenarios(venue.id, limit)]
+        summary_fields = ("id", "name", "status", "created_at", "created_by", "rerun_of")
+        return {
+            "venue": venue.id,
+            "scenarios": [
+                {
+                    **{key: r.get(key) for key in summary_fields},
+                    "start": r["request"]["start"],
+                    "days": r["request"]["days"],
+                    "progress": r["progress"],
+                    "kpis": r.get("kpis"),
+                    "published": r.get("published", []),
+                }
+                for r in records
+            ],
+        }
+
+    async def rerun(self, scenario_id: str, actor: str) -> tuple[int, dict[str, Any]]:
+        """The same inputs again, against today's history, sold counts and live plan."""
+        record = await self._record(scenario_id)
+        request = ScenarioRequest.model_validate(record["request"])
+        return await self.create(request, actor, rerun_of=scenario_id)
+
+    async def publish(self, scenario_id: str, actor: str) -> dict[str, Any]:
+        record = await self._record(scenario_id)
+        if record["status"] != "done":
+            raise self._not_done(record)
+        venue = self._venues.get(record["venue"])
+        live_version = await self._store.current_version(venue.id)
+        live_body = await self._store.plan_body(venue.id, live_version) if live_version else None
+        scenario_days = record["plan"]["days"]
+        start, end = record["request"]["start"], self._end(record)
+        kept = [
+            day
+            for day in (orjson.loads(live_body)["days"] if live_body else [])
+            if not start <= day["date"] <= end
+        ]
+        plan = {
+            "venue": venue.id,
+            "currency": venue.currency,
+            "days": sorted([*kept, *scenario_days], key=lambda day: str(day["date"])),
+        }
+        published = await self._plans.publish(
+            plan,
+            actor,
+            audit_details={
+                "scenario": record["id"],
+                "kpis": record["kpis"],
+                "compared_with": record["live_version"],
+                "replaced": live_version,
+                "days_from_scenario": len(scenario_days),
+                "days_kept": len(kept),
+            },
+        )
+        record["published"].append(
+            {"version": published["version"], "at": published["published_at"], "by": actor}
+        )
+        await self._save(record)
+        return {**published, "scenario": record["id"], "kpis": record["kpis"]}
+
+    async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    # --- inside -----------------------------------------------------------------------
+
+    async def _job(self, request: ScenarioRequest, venue: Venue) -> ScenarioJob:
+        history = await self._histories.resolve(venue)
+        now = self._clock()
+        today = local_now(venue, now).date()
+        check_dates(request, today, history.first_date, history.last_date)
+        sold: dict[tuple[dt.date, str], int] = {}
+        for date in request.dates:
+            counts = await self._store.sold_counts(venue.id, date.isoformat())
+            sold.update({(date, slot): n for slot, n in counts.items() if n})
+        check_overrides(request, venue, sold)
+        scenario_venue(venue, request.overrides)  # contradictory prices fail here, not later
+        live_version = await self._store.current_version(venue.id)
+        live_plan = await self._store.plan_body(venue.id, live_version) if live_version else None
+        return ScenarioJob(
+            request=request,
+            venue=venue,
+            history_csv=history.csv,
+            history_version=history.version,
+            live_version=live_version,
+            live_plan=live_plan,
+            sold=sold,
+            as_of=today,
+            stamp=now,
+        )
+
+    async def _run_in_background(self, record: dict[str, Any], job: ScenarioJob) -> None:
+        try:
+            prepared = await self._cpu.run(_prepare, job)
+            dates = job.request.dates
+            results: list[Any] = []
+            for first in range(0, len(dates), PROGRESS_CHUNK_DAYS):
+                chunk = dates[first : first + PROGRESS_CHUNK_DAYS]
+                results.extend(await self._cpu.run(_solve, prepared, chunk))
+                record["progress"] = {"days_done": first + len(chunk), "days": len(dates)}
+                record["updated_at"] = iso_utc(self._clock())
+                await self._save(record)
+            self._finish(record, await self._cpu.run(_summarise, prepared, results))
+        except YieldgateError as exc:
+            record["status"] = "failed"
+            record["problem"] = {
+                "type": exc.type_,
+                "title": exc.title,
+                "status": exc.status,
+                "detail": exc.detail,
+                "field": exc.field,
+            }
+        except Exception:
+            log.exception("scenario %s failed", record["id"])
+            record["status"] = "failed"
+            record["problem"] = {
+                "type": "about:blank",
+                "title": "Internal error",
+                "status": 500,
+                "detail": "the scenario failed on our side; it has been logged",
+            }
+        record["updated_at"] = iso_utc(self._clock())
+        try:
+            await self._save(record)
+        except YieldgateError as exc:
+            log.warning("scenario %s: could not save its end: %s", record["id"], exc.detail)
+
+    def _finish(self, record: dict[str, Any], result: ScenarioResult) -> None:
+        record.update(
+            status="done",
+            updated_at=iso_utc(self._clock()),
+            progress={"days_done": record["request"]["days"], "days": record["request"]["days"]},
+            kpis=result.kpis,
+            price_changes=result.price_changes,
+            notes=result.notes,
+            daily=result.daily,
+            plan_version=result.plan["version"],
+            plan=result.plan,
+        )
+
+    async def _save(self, record: dict[str, Any]) -> None:
+        await self._store.save_scenario(record["venue"], record["id"], orjson.dumps(record))
+
+    async def _record(self, scenario_id: str) -> dict[str, Any]:
+        stored = await self._store.scenario(scenario_id)
+        if stored is None:
+            raise NotFound(f"no scenario {scenario_id!r}", field="id")
+        record: dict[str, Any] = orjson.loads(stored.record)
+        return record
+
+    @staticmethod
+    def _end(record: dict[str, Any]) -> str:
+        start = dt.date.fromisoformat(record["request"]["start"])
+        return (start + dt.timedelta(record["request"]["days"] - 1)).isoformat()
+
+    @staticmethod
+    def _not_done(record: dict[str, Any]) -> Conflict:
+        if record["status"] == "running":
+            progress = record["progress"]
+            return Conflict(
+                f"scenario {record['id']} is still running ({progress['days_done']} of "
+                f"{progress['days']} days)",
+                field="id",
+            )
+        detail = record.get("problem", {}).get("detail", "it failed")
+        return Conflict(f"scenario {record['id']} has no plan: {detail}", field="id")

@@ -1,0 +1,59 @@
+"""Venue histories and scenario records, against every Store implementation."""
+
+from __future__ import annotations
+
+import pytest
+
+from api.store import Store
+
+pytestmark = pytest.mark.anyio
+
+VENUE = "city-museum"
+OTHER = "harbour-zoo"
+
+
+async def test_no_history_reads_as_none(store: Store) -> None:
+    assert await store.history(VENUE) is None
+
+
+async def test_a_history_is_replaced_whole_with_its_metadata(store: Store) -> None:
+    await store.put_history(VENUE, b"date,slot\n1", {"version": "v1", "rows": 1})
+    await store.put_history(VENUE, b"date,slot\n2\n3", {"version": "v2", "rows": 2})
+
+    stored = await store.history(VENUE)
+    assert stored is not None
+    assert stored.body == b"date,slot\n2\n3"
+    assert stored.meta == {"version": "v2", "rows": 2}
+    assert await store.history(OTHER) is None
+
+
+async def test_an_unknown_scenario_reads_as_none(store: Store) -> None:
+    assert await store.scenario("sc_nope") is None
+    assert await store.list_scenarios(VENUE) == []
+
+
+async def test_scenarios_are_found_by_id_and_listed_newest_first(store: Store) -> None:
+    await store.save_scenario(VENUE, "sc_1", b'{"n": 1}')
+    await store.save_scenario(VENUE, "sc_2", b'{"n": 2}')
+    await store.save_scenario(OTHER, "sc_3", b'{"n": 3}')
+
+    found = await store.scenario("sc_2")
+    assert found is not None and found.venue == VENUE and found.record == b'{"n": 2}'
+    assert await store.list_scenarios(VENUE) == [b'{"n": 2}', b'{"n": 1}']
+    assert await store.list_scenarios(VENUE, limit=1) == [b'{"n": 2}']
+    assert await store.list_scenarios(VENUE, limit=0) == []
+    assert await store.list_scenarios(OTHER) == [b'{"n": 3}']
+
+
+async def test_saving_a_scenario_again_replaces_it_in_place(store: Store) -> None:
+    await store.save_scenario(VENUE, "sc_1", b'{"id": 1, "status": "running"}')
+    await store.save_scenario(VENUE, "sc_2", b'{"id": 2, "status": "done"}')
+    await store.save_scenario(VENUE, "sc_1", b'{"id": 1, "status": "done"}')
+
+    found = await store.scenario("sc_1")
+    assert found is not None and found.record == b'{"id": 1, "status": "done"}'
+    # Listed once, where it was first created.
+    assert await store.list_scenarios(VENUE) == [
+        b'{"id": 2, "status": "done"}',
+        b'{"id": 1, "status": "done"}',
+    ]
