@@ -7,6 +7,7 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
+from types import EllipsisType
 from typing import Any
 
 import orjson
@@ -37,9 +38,18 @@ class PlanService:
         self._clock = clock
 
     async def publish(
-        self, data: Any, actor: str, *, audit_details: Mapping[str, object] | None = None
+        self,
+        data: Any,
+        actor: str,
+        *,
+        audit_details: Mapping[str, object] | None = None,
+        replacing: str | EllipsisType | None = ...,
     ) -> dict[str, Any]:
-        """Make a plan live; `audit_details` are added to the audit entry (why, and what for)."""
+        """Make a plan live; `audit_details` are added to the audit entry (why, and what for).
+
+        `replacing`: the version this plan was derived from (None: no live plan); if another is
+        live by the time of the swap, nothing is published and the answer is 409.
+        """
         plan = parse_plan(data)
         venue = self._venues.get(plan.venue)
         validate_plan(plan, venue)
@@ -54,8 +64,20 @@ class PlanService:
             **(audit_details or {}),
         }
         result = await self._store.publish_plan(
-            venue.id, version, plan_bytes(plan), actor, at, details
+            venue.id,
+            version,
+            plan_bytes(plan),
+            actor,
+            at,
+            details,
+            only_if_none=replacing is None,
+            only_if_current=replacing if isinstance(replacing, str) else None,
         )
+        if result.outcome == "skipped":
+            raise Conflict(
+                f"the live plan changed to {result.previous!r} meanwhile; nothing was published",
+                field="version",
+            )
         if result.outcome == "version_conflict":
             raise Conflict(
                 f"version {version!r} was already published with different content",

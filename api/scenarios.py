@@ -180,6 +180,7 @@ class ScenarioService:
         published = await self._plans.publish(
             plan,
             actor,
+            replacing=live_version,
             audit_details={
                 "scenario": record["id"],
                 "kpis": record["kpis"],

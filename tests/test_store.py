@@ -266,6 +266,21 @@ async def test_only_if_none_skips_when_a_plan_is_live(store: Store) -> None:
     assert await store.plan_body(VENUE, "v2") is None
 
 
+async def test_only_if_current_never_overwrites_a_publish_made_in_between(store: Store) -> None:
+    await publish(store, "v1")
+    derived_from_v1 = await store.publish_plan(
+        VENUE, "v2", b"two", "ana", AT, {}, only_if_current="v1"
+    )
+    assert derived_from_v1.outcome == "published"
+
+    stale = await store.publish_plan(VENUE, "v3", b"three", "ben", AT, {}, only_if_current="v1")
+
+    assert (stale.outcome, stale.previous) == ("skipped", "v2")
+    assert await store.current_version(VENUE) == "v2"
+    assert await store.plan_body(VENUE, "v3") is None
+    assert [e.version for e in await store.audit(VENUE)] == ["v2", "v1"]
+
+
 async def test_list_plans_is_newest_first_with_who_and_when(store: Store) -> None:
     await store.publish_plan(VENUE, "v1", b"one", "ana", "2027-01-01T00:00:00Z", {})
     await store.publish_plan(VENUE, "v2", b"two", "ben", "2027-01-02T00:00:00Z", {})

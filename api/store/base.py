@@ -66,7 +66,7 @@ class PlanMeta:
 class PublishResult:
     # published: now live; unchanged: this version with this body already exists (made live
     # again); version_conflict: this version exists with another body, nothing written;
-    # skipped: only_if_none was asked and the venue already has a live plan
+    # skipped: only_if_none or only_if_current was asked and the live plan is not that
     outcome: Literal["published", "unchanged", "version_conflict", "skipped"]
     previous: str | None = None  # the version that was live before
 
@@ -138,8 +138,13 @@ class Store(Protocol):
         details: dict[str, object],
         *,
         only_if_none: bool = False,
+        only_if_current: str | None = None,
     ) -> PublishResult:
-        """Store a plan and make it live in one atomic swap; audited."""
+        """Store a plan and make it live in one atomic swap; audited.
+
+        `only_if_none` / `only_if_current`: skip unless no plan, or that version, is live (so a
+        plan derived from the live one never overwrites a publish made in between).
+        """
 
     async def current_version(self, venue: str) -> str | None: ...
 

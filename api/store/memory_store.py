@@ -135,6 +135,7 @@ class MemoryStore:
         details: dict[str, object],
         *,
         only_if_none: bool = False,
+        only_if_current: str | None = None,
     ) -> PublishResult:
         plans = self._plans.setdefault(venue, _VenuePlans())
         existing = plans.bodies.get(version)
@@ -142,6 +143,8 @@ class MemoryStore:
             return PublishResult("version_conflict")
         previous = plans.current
         if only_if_none and previous is not None:
+            return PublishResult("skipped", previous=previous)
+        if only_if_current is not None and previous != only_if_current:
             return PublishResult("skipped", previous=previous)
         # Round-trip through JSON so details behave as they do in Redis (and fail the same way).
         details = json.loads(json.dumps(details))

@@ -102,7 +102,7 @@ return {'cancelled', date, slot, quantity, at}
 
 # KEYS: plan body, plans list, plans meta hash, current version, audit stream
 # ARGV: version, body, only if none ('1' or '0'), meta JSON, actor, at, details JSON, audit max,
-#       notice channel, notice
+#       notice channel, notice, only if this version is current ('' for any)
 _PUBLISH_LUA = """
 local plan_key, plans_key, meta_key = KEYS[1], KEYS[2], KEYS[3]
 local current_key, audit_key = KEYS[4], KEYS[5]
@@ -115,6 +115,9 @@ end
 local previous = redis.call('GET', current_key)
 if only_if_none == '1' and previous then
   return {'skipped', previous}
+end
+if ARGV[11] ~= '' and previous ~= ARGV[11] then
+  return {'skipped', previous or ''}
 end
 
 if not existing then
@@ -450,6 +453,7 @@ class RedisStore:
         details: dict[str, object],
         *,
         only_if_none: bool = False,
+        only_if_current: str | None = None,
     ) -> PublishResult:
         meta = json.dumps({"published_at": at, "published_by": actor})
         with _unavailable_on_failure():
@@ -472,6 +476,7 @@ class RedisStore:
                     AUDIT_MAX_ENTRIES,
                     self._keys.notices,
                     _day_notice(venue, WHOLE_VENUE),
+                    only_if_current or "",
                 ],
             )
         outcome: Literal["published", "unchanged", "version_conflict", "skipped"]
@@ -479,7 +484,7 @@ class RedisStore:
         if outcome in ("published", "unchanged"):
             self._day_cache.venue_changed(venue)
         previous = reply[1] if len(reply) > 1 else None
-        return PublishResult(outcome, previous=_text(previous))
+        return PublishResult(outcome, previous=_text(previous) or None)
 
     async def current_version(self, venue: str) -> str | None:
         with _unavailable_on_failure():
