@@ -12,6 +12,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from api.cli_common import fail
 from api.cli_forecasting import add_commands as add_forecasting_commands
 from api.cli_optimizer import add_commands as add_optimizer_commands
 from api.cli_planning import add_commands as add_planning_commands
@@ -23,11 +24,6 @@ APP_FACTORY = "api.app:app_from_environment"
 
 
 APP_FACTORY = "api.app:app_from_environment"
-
-
-def _fail(message: str) -> int:
-    print(f"yieldgate: {message}", file=sys.stderr)
-    return 2
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -54,7 +50,7 @@ def _run_server(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     if args.workers > 1 and not settings.redis_url:
-        return _fail(
+        return fail(
             f"the embedded store lives in one process: set REDIS_URL to run {args.workers} workers"
         )
     if not settings.api_keys:
@@ -71,7 +67,7 @@ def _run_server(args: argparse.Namespace) -> int:
     try:
         create_app(get_settings())  # fail here, in one line, on bad venues or keys
     except YieldgateError as exc:
-        return _fail(exc.detail)
+        return fail(exc.detail)
     store = "Redis" if get_settings().redis_url else "the embedded store (no REDIS_URL)"
     print(
         f"Serving on http://{args.host}:{args.port} with {args.workers} {args.server} "
@@ -116,9 +112,9 @@ def _publish(args: argparse.Namespace) -> int:
     try:
         data = json.loads(Path(args.plan).read_text(encoding="utf-8"))
     except OSError as exc:
-        return _fail(f"{args.plan}: {exc.strerror}")
+        return fail(f"{args.plan}: {exc.strerror}")
     except json.JSONDecodeError as exc:
-        return _fail(f"{args.plan}: not valid JSON: {exc}")
+        return fail(f"{args.plan}: not valid JSON: {exc}")
     return publish_plan_data(data, args.url, args.key)
 
 

@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.cli_common import guarded, say
 from pricing.calendar import parse_date
-from pricing.errors import InvalidInput, YieldgateError
+from pricing.errors import InvalidInput
 from pricing.venue import Venue, parse_venue_toml
 
 if TYPE_CHECKING:
@@ -29,7 +28,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
-    demo.set_defaults(run=_guarded(_demo_data))
+    demo.set_defaults(run=guarded(_demo_data))
 
     forecast = commands.add_parser(
         "forecast",
@@ -43,7 +42,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     forecast.add_argument("--start", required=True, metavar="DATE", help="first day (YYYY-MM-DD)")
     forecast.add_argument("--days", required=True, type=int, metavar="N", help="number of days")
     forecast.add_argument("--out", required=True, metavar="F", help="Forecast JSON to write")
-    forecast.set_defaults(run=_guarded(_forecast))
+    forecast.set_defaults(run=guarded(_forecast))
 
     backtest = commands.add_parser(
         "backtest",
@@ -59,30 +58,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     backtest.add_argument("--plot", metavar="PNG", help="plot of the last fold")
     backtest.add_argument("--json", metavar="F", help="write every score as JSON")
-    backtest.set_defaults(run=_guarded(_backtest))
-
-
-Command = Callable[[argparse.Namespace], int]
-
-
-def _guarded(command: Command) -> Command:
-    """Bad input ends the command with one line on stderr and exit status 2."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return command(args)
-        except YieldgateError as exc:
-            reason = exc.detail
-        except OSError as exc:
-            reason = f"{exc.filename}: {exc.strerror}"
-        print(f"yieldgate: {reason}", file=sys.stderr)
-        return 2
-
-    return run
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
+    backtest.set_defaults(run=guarded(_backtest))
 
 
 def _read_venue(path: str) -> Venue:
@@ -99,7 +75,7 @@ def _demo_data(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     world = write_demo(args.out, seed=args.seed)
     out = Path(args.out)
-    _say(
+    say(
         f"wrote {out / 'venue.toml'}, {out / 'history.csv'} ({len(world.history_rows)} rows, "
         f"{world.truth['history_start']} to {world.truth['history_end']}), "
         f"{out / 'calendar.csv'} ({len(world.calendar_rows)} days) and {out / 'truth.json'} "
@@ -115,7 +91,7 @@ def _fit(venue_path: str, history_path: str) -> tuple[Venue, DemandModel]:
     venue = _read_venue(venue_path)
     history = load_history(history_path, venue)
     for warning in history.warnings:
-        _say(f"warning: {warning}")
+        say(f"warning: {warning}")
     days = (history.last_date - history.first_date).days + 1
     slots = len(history.slot_names())
     print(
@@ -125,12 +101,12 @@ def _fit(venue_path: str, history_path: str) -> tuple[Venue, DemandModel]:
     )
     started = time.perf_counter()
     model = fit_demand(history)
-    _say(f"done in {time.perf_counter() - started:.1f} s ({model.name})")
+    say(f"done in {time.perf_counter() - started:.1f} s ({model.name})")
     b = model.price_sensitivity_
     if model.price_sensitivity_source_ == "prior":
-        _say(f"price sensitivity: used the venue's prior {b:g} (no price variation to learn from)")
+        say(f"price sensitivity: used the venue's prior {b:g} (no price variation to learn from)")
     else:
-        _say(f"price sensitivity: {b:.4f} per {venue.currency} (estimated)")
+        say(f"price sensitivity: {b:.4f} per {venue.currency} (estimated)")
     return venue, model
 
 
@@ -145,9 +121,9 @@ def _forecast(args: argparse.Namespace) -> int:
     venue, model = _fit(args.venue, args.history)
     forecast = build_forecast(model, venue, start, args.days, calendar=calendar)
     write_forecast(args.out, forecast)
-    _say(f"wrote {args.out}: {len(forecast['days'])} days from {start} ({forecast['model']})")
+    say(f"wrote {args.out}: {len(forecast['days'])} days from {start} ({forecast['model']})")
     for note in forecast["notes"]:
-        _say(f"note: {note}")
+        say(f"note: {note}")
     return 0
 
 
@@ -159,26 +135,26 @@ def _backtest(args: argparse.Namespace) -> int:
     venue = _read_venue(args.venue)
     history = load_history(args.history, venue)
     for warning in history.warnings:
-        _say(f"warning: {warning}")
-    _say(f"backtest: {args.folds} folds x {args.horizon} days, fitting the model once per fold")
+        say(f"warning: {warning}")
+    say(f"backtest: {args.folds} folds x {args.horizon} days, fitting the model once per fold")
     started = time.perf_counter()
     result = run_backtest(
-        history, folds=args.folds, horizon=args.horizon, fit=fit_demand, progress=_say
+        history, folds=args.folds, horizon=args.horizon, fit=fit_demand, progress=say
     )
-    _say(f"done in {time.perf_counter() - started:.1f} s")
-    _say(f"{'method':16} {'WAPE':>7} {'MASE':>7} {'80% coverage':>13} {'(not sold out)':>15}")
+    say(f"done in {time.perf_counter() - started:.1f} s")
+    say(f"{'method':16} {'WAPE':>7} {'MASE':>7} {'80% coverage':>13} {'(not sold out)':>15}")
     for method, s in result.overall.items():
-        _say(f"{method:16} {s.wape:7.3f} {s.mase:7.3f} {s.coverage:13.3f} {s.coverage_open:15.3f}")
-    _say("per slot WAPE: model / seasonal_naive / ets")
+        say(f"{method:16} {s.wape:7.3f} {s.mase:7.3f} {s.coverage:13.3f} {s.coverage_open:15.3f}")
+    say("per slot WAPE: model / seasonal_naive / ets")
     for slot, scores in result.per_slot["model"].items():
         naive, ets = result.per_slot["seasonal_naive"][slot], result.per_slot["ets"][slot]
-        _say(f"  {slot}  {scores.wape:6.3f} / {naive.wape:6.3f} / {ets.wape:6.3f}")
+        say(f"  {slot}  {scores.wape:6.3f} / {naive.wape:6.3f} / {ets.wape:6.3f}")
     for note in result.notes:
-        _say(f"note: {note}")
+        say(f"note: {note}")
     if args.plot:
         plot_last_fold(result, args.plot)
-        _say(f"wrote {args.plot}")
+        say(f"wrote {args.plot}")
     if args.json:
         Path(args.json).write_text(json.dumps(result.as_dict(), indent=1) + "\n", encoding="utf-8")
-        _say(f"wrote {args.json}")
+        say(f"wrote {args.json}")
     return 0

@@ -9,23 +9,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.cli_common import EXIT_NOT_SOLVED, fail, say
 from pricing.errors import InvalidInput, YieldgateError
 
 if TYPE_CHECKING:
     from optimizer.run import OptimizationResult, OptimizerSettings
     from pricing.plan import Plan
-
-EXIT_BAD_INPUT = 2
-EXIT_NOT_SOLVED = 1
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
-    print(f"yieldgate: {message}", file=sys.stderr)
-    return code
 
 
 def _read(path: str) -> str:
@@ -98,10 +90,6 @@ def write_plan(plan: Plan, result: OptimizationResult, currency: str, out: str) 
     )
 
 
-def progress(line: str) -> None:
-    print(line, flush=True)
-
-
 def _optimize(args: argparse.Namespace) -> int:
     from optimizer.forecast_io import load_forecast, parse_sold_csv
     from optimizer.run import optimize
@@ -116,15 +104,13 @@ def _optimize(args: argparse.Namespace) -> int:
         if sold is not None and as_of is None:
             as_of = dt.datetime.now(venue.zone).date()
         settings = settings_from_args(args)
-        progress(f"{len(forecast.days)} forecast date(s) for {venue.id}")
-        result = optimize(
-            venue, forecast, sold=sold, as_of=as_of, settings=settings, progress=progress
-        )
+        say(f"{len(forecast.days)} forecast date(s) for {venue.id}")
+        result = optimize(venue, forecast, sold=sold, as_of=as_of, settings=settings, progress=say)
         write_plan(plan_or_failure(result), result, venue.currency, args.out)
     except NotSolved as exc:
-        return _fail(exc.detail, EXIT_NOT_SOLVED)
+        return fail(exc.detail, EXIT_NOT_SOLVED)
     except YieldgateError as exc:
-        return _fail(exc.detail)
+        return fail(exc.detail)
     return 0
 
 

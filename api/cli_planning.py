@@ -10,18 +10,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.cli_common import EXIT_NOT_SOLVED, fail, say
 from api.cli_optimizer import (
-    EXIT_BAD_INPUT,
-    EXIT_NOT_SOLVED,
     NotSolved,
     add_solver_arguments,
     plan_or_failure,
-    progress,
     settings_from_args,
     write_plan,
 )
@@ -30,11 +27,6 @@ from pricing.errors import InvalidInput, YieldgateError
 
 if TYPE_CHECKING:
     from optimizer.simulate import Comparison
-
-
-def _fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
-    print(f"yieldgate: {message}", file=sys.stderr)
-    return code
 
 
 def _positive_int(text: str) -> int:
@@ -54,11 +46,11 @@ def _plan(args: argparse.Namespace) -> int:
     try:
         return _plan_or_raise(args)
     except NotSolved as exc:
-        return _fail(exc.detail, EXIT_NOT_SOLVED)
+        return fail(exc.detail, EXIT_NOT_SOLVED)
     except YieldgateError as exc:
-        return _fail(exc.detail)
+        return fail(exc.detail)
     except OSError as exc:
-        return _fail(f"{exc.filename}: {exc.strerror}")
+        return fail(f"{exc.filename}: {exc.strerror}")
 
 
 def _plan_or_raise(args: argparse.Namespace) -> int:
@@ -94,20 +86,20 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
     venue, model = _fit(args.venue, args.history)
     forecast_data = build_forecast(model, venue, start, args.days, calendar=calendar)
     for note in forecast_data["notes"]:
-        progress(f"note: {note}")
+        say(f"note: {note}")
     if args.forecast_out:
         write_forecast(args.forecast_out, forecast_data)
-        progress(f"wrote {args.forecast_out}")
+        say(f"wrote {args.forecast_out}")
     forecast = parse_forecast(forecast_data)
-    progress(f"{len(forecast.days)} forecast date(s) for {venue.id} from {start}")
-    result = optimize(venue, forecast, settings=settings, progress=progress)
+    say(f"{len(forecast.days)} forecast date(s) for {venue.id} from {start}")
+    result = optimize(venue, forecast, settings=settings, progress=say)
     plan = plan_or_failure(result)
     write_plan(plan, result, venue.currency, args.out)
     if not args.publish:
         return 0
     from api.cli_publish import publish_plan_data
 
-    progress(f"publishing {plan.version} to {url or 'the store at REDIS_URL'}")
+    say(f"publishing {plan.version} to {url or 'the store at REDIS_URL'}")
     return publish_plan_data(plan.model_dump(mode="json", exclude_none=True), url, key)
 
 
@@ -118,7 +110,7 @@ def _simulate(args: argparse.Namespace) -> int:
     try:
         return _simulate_or_raise(args)
     except YieldgateError as exc:
-        return _fail(exc.detail)
+        return fail(exc.detail)
 
 
 def _simulate_or_raise(args: argparse.Namespace) -> int:
@@ -140,13 +132,13 @@ def _simulate_or_raise(args: argparse.Namespace) -> int:
         raise InvalidInput(f"{args.plan}: {exc.detail}", field=exc.field) from None
     if not plan.days:
         raise InvalidInput(f"{args.plan}: the plan has no dates", field="days")
-    progress(
+    say(
         f"simulating {len(plan.days)} date(s) ({plan.days[0].date} to {plan.days[-1].date}) x "
         f"{args.runs} run(s), seed {args.seed}: the plan and every flat ladder price"
     )
     started = time.perf_counter()
     comparison = compare_with_flat_prices(truth, plan, seed=args.seed, runs=args.runs)
-    progress(f"done in {time.perf_counter() - started:.1f} s")
+    say(f"done in {time.perf_counter() - started:.1f} s")
     for line in report_lines(comparison):
         print(line)
     if args.json:
@@ -156,7 +148,7 @@ def _simulate_or_raise(args: argparse.Namespace) -> int:
             )
         except OSError as exc:
             raise InvalidInput(f"{args.json}: {exc.strerror}", field="--json") from None
-        progress(f"wrote {args.json}")
+        say(f"wrote {args.json}")
     return 0
 
 

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 import urllib.error
 import urllib.request
 
+from api.cli_common import fail
 from pricing.errors import YieldgateError
-
-
-def _fail(message: str) -> int:
-    print(f"yieldgate: {message}", file=sys.stderr)
-    return 2
 
 
 def publish_plan_data(data: object, url: str | None, key: str | None) -> int:
@@ -25,7 +20,7 @@ def publish_plan_data(data: object, url: str | None, key: str | None) -> int:
     if url:
         return publish_over_http(url, key, data)
     if not store_configured():
-        return _fail("say where to publish: --url of a running service, or REDIS_URL")
+        return fail("say where to publish: --url of a running service, or REDIS_URL")
     return asyncio.run(publish_to_store(data))
 
 
@@ -37,7 +32,7 @@ def store_configured() -> bool:
 
 def publish_over_http(url: str, key: str | None, data: object) -> int:
     if not key:
-        return _fail("--key (a manager key) is needed to publish over HTTP")
+        return fail("--key (a manager key) is needed to publish over HTTP")
     request = urllib.request.Request(
         url.rstrip("/") + "/v1/plans",
         data=json.dumps(data).encode(),
@@ -49,9 +44,9 @@ def publish_over_http(url: str, key: str | None, data: object) -> int:
             print(response.read().decode())
             return 0
     except urllib.error.HTTPError as exc:
-        return _fail(json.loads(exc.read() or b"{}").get("detail", f"HTTP {exc.code}"))
+        return fail(json.loads(exc.read() or b"{}").get("detail", f"HTTP {exc.code}"))
     except urllib.error.URLError as exc:
-        return _fail(f"cannot reach {url}: {exc.reason}")
+        return fail(f"cannot reach {url}: {exc.reason}")
 
 
 async def publish_to_store(data: object) -> int:
@@ -69,7 +64,7 @@ async def publish_to_store(data: object) -> int:
         )
         result = await service.publish(data, "cli")
     except YieldgateError as exc:
-        return _fail(exc.detail)
+        return fail(exc.detail)
     finally:
         await store.close()
     print(json.dumps(result))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 import time
 import tomllib
 from pathlib import Path
@@ -34,13 +33,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.cli_common import guarded, say
 from api.histories import check_history, decode_csv, history_version
 from api.plan_prices import day_prices
 from api.scenario_checks import check_dates, check_overrides, scenario_venue
 from api.scenario_job import ScenarioJob
 from api.scenario_request import ScenarioRequest
 from pricing.calendar import parse_date
-from pricing.errors import InvalidInput, YieldgateError
+from pricing.errors import InvalidInput
 from pricing.venue import Venue, parse_venue_toml
 
 FILE_KEYS = ("venue", "history", "live_plan", "sold", "as_of")
@@ -68,22 +68,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "--png", help="where to write the price calendar (default: beside the TOML, .png)"
     )
     command.add_argument("--plan", help="also write the scenario's Plan JSON here")
-    command.set_defaults(run=_scenario)
-
-
-def _say(message: str) -> None:
-    print(message, flush=True)
-
-
-def _scenario(args: argparse.Namespace) -> int:
-    try:
-        return _run(args)
-    except YieldgateError as exc:
-        reason = exc.detail
-    except OSError as exc:
-        reason = f"{exc.filename}: {exc.strerror}"
-    print(f"yieldgate: {reason}", file=sys.stderr)
-    return 2
+    command.set_defaults(run=guarded(_run))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -121,22 +106,22 @@ def _run(args: argparse.Namespace) -> int:
         stamp=dt.datetime.now(dt.UTC),
     )
     started = time.perf_counter()
-    _say(f"{venue.id}: {request.days} day(s) from {request.start}, compared with {live_source}")
-    _say(f"fitting the demand model to {history_path} ({checked['rows']} rows) ...")
+    say(f"{venue.id}: {request.days} day(s) from {request.start}, compared with {live_source}")
+    say(f"fitting the demand model to {history_path} ({checked['rows']} rows) ...")
     prepared = prepare(job)
-    _say(f"optimising {len(prepared.demand.days)} open day(s) ...")
+    say(f"optimising {len(prepared.demand.days)} open day(s) ...")
     result = summarise(prepared, solve_days(prepared, request.dates))
-    _say(f"done in {time.perf_counter() - started:.1f} s\n")
-    _say(kpi_table(result.kpis, venue.currency))
-    _say(f"\n{len(result.price_changes)} slot price(s) differ from the live plan")
+    say(f"done in {time.perf_counter() - started:.1f} s\n")
+    say(kpi_table(result.kpis, venue.currency))
+    say(f"\n{len(result.price_changes)} slot price(s) differ from the live plan")
     for note in result.notes:
-        _say(f"note: {note}")
+        say(f"note: {note}")
     png = Path(args.png) if args.png else source.with_suffix(".png")
     _write_calendar(png, job, result.plan, venue)
-    _say(f"wrote {png}")
+    say(f"wrote {png}")
     if args.plan:
         Path(args.plan).write_text(json.dumps(result.plan, indent=1) + "\n", encoding="utf-8")
-        _say(f"wrote {args.plan} (plan {result.plan['version']})")
+        say(f"wrote {args.plan} (plan {result.plan['version']})")
     return 0
 
 
