@@ -82,7 +82,7 @@ def create_app(
         plan_cache = PlanCache(store, venues)
         day_states = DayStateReader(store, plan_cache, settings.store_retry_seconds)
         plans = PlanService(venues, store, clock)
-        cpu = CpuWork(settings.scenario_workers)
+        cpu = CpuWork(settings.scenario_workers, processes=settings.scenario_processes)
         histories = HistoryService(venues, store, clock, cpu, settings.history_dir)
         scenario_service = ScenarioService(
             venues, store, plans, histories, clock, cpu, sync_days=settings.scenario_sync_days

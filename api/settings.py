@@ -48,8 +48,10 @@ class Settings(BaseSettings):
     history_dir: Path | None = None
     # Scenarios of up to this many days are answered at once; longer ones run in the background.
     scenario_sync_days: int = Field(default=31, ge=1)
-    # Threads that fit, forecast and optimise scenarios, off the event loop.
+    # Worker processes that fit, forecast and optimise scenarios, off the event loop (each keeps
+    # its own fitted models); false runs them in threads of the serving process instead.
     scenario_workers: int = Field(default=1, ge=1, le=32)
+    scenario_processes: bool = True
 
 
 @lru_cache
