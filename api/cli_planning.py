@@ -26,6 +26,7 @@ from pricing.calendar import parse_date
 from pricing.errors import InvalidInput, YieldgateError
 
 if TYPE_CHECKING:
+    from optimizer.reoptimise import Reoptimisation
     from optimizer.simulate import Comparison
 
 
@@ -132,12 +133,17 @@ def _simulate_or_raise(args: argparse.Namespace) -> int:
         raise InvalidInput(f"{args.plan}: {exc.detail}", field=exc.field) from None
     if not plan.days:
         raise InvalidInput(f"{args.plan}: the plan has no dates", field="days")
+    reoptimise = _reoptimisation(args)
     say(
         f"simulating {len(plan.days)} date(s) ({plan.days[0].date} to {plan.days[-1].date}) x "
-        f"{args.runs} run(s), seed {args.seed}: the plan and every flat ladder price"
+        f"{args.runs} run(s), seed {args.seed}: the plan"
+        + (" (also re-optimised in season)" if reoptimise else "")
+        + " and every flat ladder price"
     )
     started = time.perf_counter()
-    comparison = compare_with_flat_prices(truth, plan, seed=args.seed, runs=args.runs)
+    comparison = compare_with_flat_prices(
+        truth, plan, seed=args.seed, runs=args.runs, reoptimise=reoptimise
+    )
     say(f"done in {time.perf_counter() - started:.1f} s")
     for line in report_lines(comparison):
         print(line)
@@ -152,6 +158,32 @@ def _simulate_or_raise(args: argparse.Namespace) -> int:
     return 0
 
 
+def _reoptimisation(args: argparse.Namespace) -> Reoptimisation | None:
+    """--reoptimise-every with the --forecast the plan came from, or None."""
+    if args.reoptimise_every is None:
+        if args.forecast:
+            raise InvalidInput("--forecast is for --reoptimise-every", field="--forecast")
+        return None
+    if not args.forecast:
+        raise InvalidInput(
+            "--reoptimise-every needs --forecast, the Forecast JSON the plan came from",
+            field="--forecast",
+        )
+    from optimizer.forecast_io import load_forecast
+    from optimizer.reoptimise import Reoptimisation
+
+    try:
+        text = Path(args.forecast).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{args.forecast}: {exc.strerror}", field="--forecast") from None
+    return Reoptimisation(
+        load_forecast(text, source=args.forecast),
+        every=args.reoptimise_every,
+        day_before=not args.no_day_before,
+        horizon=args.horizon,
+    )
+
+
 def report_lines(comparison: Comparison) -> list[str]:
     """The comparison as a table: means over runs, and the plan's revenue against each row."""
     simulation = comparison.simulation
@@ -160,24 +192,28 @@ def report_lines(comparison: Comparison) -> list[str]:
     lines = [
         f"{len(simulation.dates)} date(s), {simulation.runs} run(s), "
         f"{simulation.buyers.mean():,.0f} potential buyers a run (means over runs)",
-        f"{'policy':10} {'revenue ' + currency:>14} {'tickets':>9} {'attendance':>11} "
+        f"{'policy':11} {'revenue ' + currency:>14} {'tickets':>9} {'attendance':>11} "
         f"{'peak inside':>12} {'comfort overflow':>17} {'sold-out slots':>15} {'plan vs':>8}",
     ]
     for result in simulation.results:
         revenue = result.mean("revenue")
         versus = "" if result is comparison.plan else f"{100 * (plan_revenue / revenue - 1):+.1f}%"
         lines.append(
-            f"{result.name:10} {revenue:14,.0f} {result.mean('paid'):9,.0f} "
+            f"{result.name:11} {revenue:14,.0f} {result.mean('paid'):9,.0f} "
             f"{result.mean('attendance'):11,.0f} {result.mean('peak_occupancy'):12,.0f} "
             f"{result.mean('comfort_overflow'):17,.0f} {result.mean('sold_out_slots'):15,.1f} "
             f"{versus:>8}"
         )
-    error = comparison.uplift_stderr
-    spread = f" (standard error {100 * error:.2f} points)" if error == error else ""
-    lines.append(
-        f"uplift over the best flat price ({comparison.best_flat.name}): "
-        f"{100 * comparison.uplift:+.2f}% revenue{spread}"
-    )
+    policies = [("", comparison.plan)]
+    if comparison.reoptimised is not None:
+        policies = [("static plan ", comparison.plan), ("re-optimised ", comparison.reoptimised)]
+    for label, result in policies:
+        error = comparison.uplift_stderr_of(result)
+        spread = f" (standard error {100 * error:.2f} points)" if error == error else ""
+        lines.append(
+            f"{label}uplift over the best flat price ({comparison.best_flat.name}): "
+            f"{100 * comparison.uplift_of(result):+.2f}% revenue{spread}"
+        )
     return lines
 
 
@@ -228,6 +264,28 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     simulate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     simulate.add_argument(
         "--runs", type=_positive_int, default=5, help="seasons to average (default: 5)"
+    )
+    simulate.add_argument(
+        "--reoptimise-every",
+        type=_positive_int,
+        metavar="N",
+        help="also play the plan re-optimised in season every N days (and the day before each "
+        "date) with the places sold so far; needs --forecast",
+    )
+    simulate.add_argument(
+        "--forecast", metavar="F", help="with --reoptimise-every: the Forecast JSON of the plan"
+    )
+    simulate.add_argument(
+        "--horizon",
+        type=int,
+        default=28,
+        metavar="D",
+        help="with --reoptimise-every: re-solve dates at most D days ahead (default: 28)",
+    )
+    simulate.add_argument(
+        "--no-day-before",
+        action="store_true",
+        help="with --reoptimise-every: no extra re-optimisation the day before each date",
     )
     simulate.add_argument("--json", metavar="F", help="also write the figures as JSON")
     simulate.set_defaults(run=_simulate)

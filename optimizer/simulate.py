@@ -15,10 +15,13 @@ The truth (written by `yieldgate demo-data`, forecasting/world.py):
   place (and a sales position, as they do through the quote path) if one is left.
 
 The season: the day's buyers and members arrive in a random order over the days before the
-visit. A plan's prices depend only on how many places a slot has sold, not on the calendar, so
-the order is all that matters of their arrival times. Each buyer takes one ticket, of a segment
-drawn from the venue's paid-ticket mix, priced at the step its sales position falls in
-(`pricing.plan` step walking, cents as the quote path rounds them).
+visit, at booking times drawn from the optimizer's booking curve (optimizer/reoptimise.py). A
+static plan's prices depend only on how many places a slot has sold, so for it the order is all
+that matters; the policy re-optimised in season (`reoptimise=`) is re-solved at set days from
+the forecast and the places sold by then, and sells at the new plan's steps from there on.
+Each buyer takes one ticket, of a segment drawn from the venue's paid-ticket mix, priced at the
+step its sales position falls in (`pricing.plan` step walking, cents as the quote path rounds
+them).
 
 Common random numbers: within a run, every policy (the plan and each flat price) meets the same
 buyers with the same uniform draws, so the differences between policies are not sampling noise
@@ -41,8 +44,10 @@ import numpy.typing as npt
 
 from forecasting.features import calendar_features, day_types
 from forecasting.history import Calendar, load_calendar
+from optimizer.booking_curve import DEFAULT_MEAN_LEAD_DAYS
 from optimizer.forecast_io import Forecast, ForecastDay, ForecastSlot
 from optimizer.occupancy import museum_stays, windows_in_use
+from optimizer.reoptimise import Reoptimisation, booking_times, reoptimised_plan, schedule
 from pricing.calendar import entry_slots
 from pricing.errors import InvalidInput
 from pricing.plan import Plan, PlanDay, PlanSlot, Step, compile_plan, validate_plan
@@ -57,6 +62,7 @@ MEMBERS_PER_SLOT_WEEKEND = 4.0
 DAY_COLUMNS = ("holiday", "school_holiday", "event", "temp_c", "precip_mm")
 NO_EVENT = -2  # padding after a day's last arrival
 BUYER = -1  # an arrival that chooses by the MNL; >= 0: a member of that slot
+REOPTIMISED = "reoptimised"  # the policy re-solved during the season
 
 
 @dataclass(frozen=True)
@@ -219,62 +225,92 @@ class Comparison:
     plan: PolicyResult
     flats: tuple[PolicyResult, ...]
     best_flat: PolicyResult
+    reoptimised: PolicyResult | None = None  # the plan re-solved during the season, if asked
 
     @property
     def uplift(self) -> float:
         """Mean revenue of the plan over the best flat price's, minus one."""
-        return self.plan.mean("revenue") / self.best_flat.mean("revenue") - 1.0
+        return self.uplift_of(self.plan)
 
     @property
     def uplift_stderr(self) -> float:
+        return self.uplift_stderr_of(self.plan)
+
+    def uplift_of(self, result: PolicyResult) -> float:
+        """Mean revenue of `result` over the best flat price's, minus one."""
+        return result.mean("revenue") / self.best_flat.mean("revenue") - 1.0
+
+    def uplift_stderr_of(self, result: PolicyResult) -> float:
         """Standard error of the uplift from the paired per-run differences."""
         runs = self.simulation.runs
         if runs < 2:
             return float("nan")
-        difference = self.plan.revenue - self.best_flat.revenue
+        difference = result.revenue - self.best_flat.revenue
         return float(difference.std(ddof=1) / math.sqrt(runs)) / self.best_flat.mean("revenue")
 
 
 @dataclass(frozen=True)
 class _Tables:
-    """Per policy, date, slot and sales position: the adult price (cents), each segment's
-    price (cents) and the true MNL weight (0 once the slot is full)."""
+    """One row per (plan, date): per slot and sales position, the true MNL weight at the
+    adult price (0 once the slot is full) and each segment's price (cents)."""
 
-    weights: FloatArray  # P x D x S x (C + 1)
-    segment_cents: IntArray  # P x D x S x (C + 1) x G
-    capacity: IntArray  # P x D x S (0 for padding)
+    weights: FloatArray  # T x S x (C + 1)
+    segment_cents: IntArray  # T x S x (C + 1) x G
+    capacity: IntArray  # T x S (0 for padding)
+
+    def extended(self, more: _Tables) -> _Tables:
+        return _Tables(
+            np.concatenate([self.weights, more.weights]),
+            np.concatenate([self.segment_cents, more.segment_cents]),
+            np.concatenate([self.capacity, more.capacity]),
+        )
 
 
 def _tables(
-    truth: WorldTruth, plans: Sequence[Plan], dates: Sequence[dt.date], slots: Sequence[list[str]]
+    truth: WorldTruth,
+    plan: Plan,
+    dates: Sequence[dt.date],
+    slots: Sequence[list[str]],
+    shape: tuple[int, int],
 ) -> _Tables:
+    """The rows of one plan's `dates` (each with its `slots`); shape: (slots, positions)."""
     venue = truth.venue
     segments = list(venue.segments)
-    width = max(len(s) for s in slots)
-    positions = max(venue.capacity_of(slot) for day in slots for slot in day) + 1
-    shape = (len(plans), len(dates), width)
-    weights = np.zeros((*shape, positions))
-    cents = np.zeros((*shape, positions, len(segments)), dtype=np.int64)
-    capacity = np.zeros(shape, dtype=np.int64)
-    for p, plan in enumerate(plans):
-        compiled = compile_plan(plan, venue, plan.version or "simulated")
-        for d, date in enumerate(dates):
-            day = compiled.days[date]
-            adult = np.zeros((width, positions))
-            for s, slot in enumerate(slots[d]):
-                pricing = day[slot]
-                steps = [pricing.step_at(i) for i in range(positions)]
-                capacity[p, d, s] = pricing.capacity
-                adult[s] = [pricing.step_prices[k] / 100 for k in steps]
-                cents[p, d, s] = np.array(
-                    [[pricing.segment_prices[g][k] for g in segments] for k in steps]
-                )
-            v = np.zeros((width, positions))
-            v[: len(slots[d])] = truth.weights(date, slots[d], adult[: len(slots[d])])
-            full = np.arange(positions)[None, :] >= capacity[p, d][:, None]
-            v[full] = 0.0
-            weights[p, d] = v
+    width, positions = shape
+    weights = np.zeros((len(dates), width, positions))
+    cents = np.zeros((len(dates), width, positions, len(segments)), dtype=np.int64)
+    capacity = np.zeros((len(dates), width), dtype=np.int64)
+    compiled = compile_plan(plan, venue, plan.version or "simulated")
+    position = np.arange(positions)
+    for d, date in enumerate(dates):
+        day = compiled.days[date]
+        adult = np.zeros((width, positions))
+        for s, slot in enumerate(slots[d]):
+            pricing = day[slot]
+            # pricing.step_at for every position at once
+            ends = np.asarray(pricing.step_ends)
+            steps = np.minimum(np.searchsorted(ends, position, side="right"), len(ends) - 1)
+            capacity[d, s] = pricing.capacity
+            adult[s] = np.asarray(pricing.step_prices)[steps] / 100
+            cents[d, s] = np.array([pricing.segment_prices[g] for g in segments]).T[steps]
+        v = np.zeros((width, positions))
+        v[: len(slots[d])] = truth.weights(date, slots[d], adult[: len(slots[d])])
+        full = position[None, :] >= capacity[d][:, None]
+        v[full] = 0.0
+        weights[d] = v
     return _Tables(weights, cents, capacity)
+
+
+@dataclass(frozen=True)
+class _Arrivals:
+    """Per lane (run x date), in booking order: each arrival (BUYER, a member's slot, or
+    NO_EVENT after the last), its segment and booking time (days from the first date; inf
+    after the last); and the buyers per lane."""
+
+    events: IntArray
+    segment: IntArray
+    times: FloatArray
+    buyers: FloatArray
 
 
 def _arrivals(
@@ -283,9 +319,9 @@ def _arrivals(
     slots: Sequence[list[str]],
     runs: int,
     rng: np.random.Generator,
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """Per lane (run x date): the arrival sequence (BUYER, a member's slot, or NO_EVENT after
-    the last) and each arrival's segment; and the buyers per lane."""
+    lead_rng: np.random.Generator,
+    mean_lead_days: float,
+) -> _Arrivals:
     mix = truth.venue.demand.segment_mix
     segments = list(truth.venue.segments)
     shares = np.array([mix.get(g, 0.0) for g in segments])
@@ -305,10 +341,23 @@ def _arrivals(
             buyers[r * len(dates) + d] = n
     length = max(len(seq) for seq in sequences)
     events = np.full((len(sequences), length), NO_EVENT, dtype=np.int64)
+    times = np.full((len(sequences), length), np.inf)
     for lane, seq in enumerate(sequences):
         events[lane, : len(seq)] = seq
+        # iid booking times sorted onto an already random order: iid times for each arrival
+        day = (dates[lane % len(dates)] - dates[0]).days
+        times[lane, : len(seq)] = booking_times(lead_rng, day, len(seq), mean_lead_days)
     segment = rng.choice(len(segments), size=events.shape, p=shares).astype(np.int64)
-    return events, segment, buyers
+    return _Arrivals(events, segment, times, buyers)
+
+
+@dataclass
+class _Season:
+    """Per policy and lane: places taken and tickets bought per slot, revenue in cents."""
+
+    sold: IntArray  # P x L x S
+    paid: IntArray
+    revenue: FloatArray  # P x L
 
 
 def simulate(
@@ -317,12 +366,20 @@ def simulate(
     *,
     seed: int = 0,
     runs: int = 5,
+    reoptimise: Reoptimisation | None = None,
 ) -> Simulation:
-    """Every plan (all over the same dates and slots) against the same simulated customers."""
+    """Every plan (all over the same dates and slots) against the same simulated customers.
+
+    With `reoptimise`, one more policy, REOPTIMISED, starts from the first plan and is re-solved
+    from `reoptimise.forecast` during the season with the places it has sold (see
+    optimizer/reoptimise.py); the static policies meet exactly the customers they would
+    without it."""
     if runs < 1:
         raise InvalidInput("runs must be at least 1", field="runs")
     if not plans:
         raise InvalidInput("nothing to simulate", field="plan")
+    if reoptimise is not None and REOPTIMISED in plans:
+        raise InvalidInput(f"a plan may not be called {REOPTIMISED}", field="plan")
     venue = truth.venue
     names = list(plans)
     first = plans[names[0]]
@@ -340,16 +397,45 @@ def simulate(
         for name, plan in plans.items():
             if sorted(s.slot for s in plan.days[d].slots) != slots[d]:
                 raise InvalidInput(f"plan {name} has other slots on {date}", field="slots")
-    tables = _tables(truth, [plans[n] for n in names], dates, slots)
+    policies = [plans[n] for n in names]
+    if reoptimise is not None:
+        names.append(REOPTIMISED)
+        policies.append(first)
+    shape = (
+        max(len(s) for s in slots),
+        max(venue.capacity_of(slot) for day in slots for slot in day) + 1,
+    )
+    rows = [_tables(truth, plan, dates, slots, shape) for plan in policies]
+    tables = _Tables(
+        np.concatenate([t.weights for t in rows]),
+        np.concatenate([t.segment_cents for t in rows]),
+        np.concatenate([t.capacity for t in rows]),
+    )
     rng = np.random.default_rng(seed)
-    events, segment, buyers = _arrivals(truth, dates, slots, runs, rng)
+    mean_lead = reoptimise.mean_lead_days if reoptimise else DEFAULT_MEAN_LEAD_DAYS
+    arrivals = _arrivals(
+        truth, dates, slots, runs, rng, np.random.default_rng([seed, 1]), mean_lead
+    )
+    events, buyers = arrivals.events, arrivals.buyers
     uniforms = rng.random(events.shape)
-    sold, paid, revenue = _play(tables, events, segment, uniforms, len(dates))
-
     n_policies, n_lanes = len(names), events.shape[0]
+    day_of_lane = np.tile(np.arange(len(dates)), runs)
+    which = np.arange(n_policies)[:, None] * len(dates) + day_of_lane[None, :]  # P x L -> row
+    season = _Season(
+        np.zeros((n_policies, n_lanes, shape[0]), dtype=np.int64),
+        np.zeros((n_policies, n_lanes, shape[0]), dtype=np.int64),
+        np.zeros((n_policies, n_lanes)),
+    )
+    done = np.zeros(n_lanes, dtype=np.int64)
+    if reoptimise is not None:
+        tables, done = _reoptimise_in_season(
+            truth, reoptimise, dates, slots, tables, which, season, arrivals, uniforms
+        )
+    _advance(tables, which, season, arrivals, uniforms, done, (events != NO_EVENT).sum(axis=1))
+    sold, paid, revenue = season.sold, season.paid, season.revenue
+
     members = sold - paid  # P x L x S
     attendance = sold.astype(np.float64)
-    day_of_lane = np.tile(np.arange(len(dates)), runs)
     occupancy = np.zeros((n_policies, n_lanes))
     overflow = np.zeros((n_policies, n_lanes))
     comfort = venue.comfort_occupancy
@@ -359,7 +445,8 @@ def simulate(
         occupancy[:, lanes] = inside.max(axis=2)
         if comfort is not None:
             overflow[:, lanes] = np.maximum(inside - comfort, 0.0).sum(axis=2)
-    full = (sold >= tables.capacity[:, day_of_lane]) & (tables.capacity[:, day_of_lane] > 0)
+    capacity = tables.capacity[which]  # P x L x S
+    full = (sold >= capacity) & (capacity > 0)
 
     def per_run(values: FloatArray, how: str = "sum") -> FloatArray:
         by_run = values.reshape(n_policies, runs, len(dates))
@@ -388,6 +475,47 @@ def simulate(
     )
 
 
+def _reoptimise_in_season(
+    truth: WorldTruth,
+    reoptimise: Reoptimisation,
+    dates: Sequence[dt.date],
+    slots: Sequence[list[str]],
+    tables: _Tables,
+    which: IntArray,
+    season: _Season,
+    arrivals: _Arrivals,
+    uniforms: FloatArray,
+) -> tuple[_Tables, IntArray]:
+    """Play the season up to each re-optimisation point; there re-solve the last policy's
+    dates due (per run, from the places it has sold) and price them from the new plan on.
+    Returns the tables with the new rows and how many arrivals each lane has played."""
+    runs = len(arrivals.buyers) // len(dates)
+    shape = (tables.weights.shape[1], tables.weights.shape[2])
+    done = np.zeros(len(arrivals.buyers), dtype=np.int64)
+    offsets = [(date - dates[0]).days for date in dates]
+    for point, due in schedule(reoptimise, offsets).items():
+        upto = (arrivals.times < point).sum(axis=1)
+        _advance(tables, which, season, arrivals, uniforms, done, upto)
+        done = upto
+        as_of = dates[0] + dt.timedelta(days=point)
+        due_dates = [dates[d] for d in due]
+        for r in range(runs):
+            lanes = [r * len(dates) + d for d in due]
+            places = {
+                (dates[d], slot): int(season.sold[-1, lane, s])
+                for d, lane in zip(due, lanes, strict=True)
+                for s, slot in enumerate(slots[d])
+            }
+            plan = reoptimised_plan(truth.venue, reoptimise, due_dates, places, as_of)
+            if plan is None:
+                continue  # not solved: the venue keeps its current steps
+            which[-1, lanes] = len(tables.capacity) + np.arange(len(due))
+            tables = tables.extended(
+                _tables(truth, plan, due_dates, [slots[d] for d in due], shape)
+            )
+    return tables, done
+
+
 def _window_matrix(venue: Venue, slots: Sequence[str]) -> FloatArray:
     """Entry times x slots: 1 where a visitor of the slot is inside at that entry time."""
     windows = windows_in_use(museum_stays([minutes_of(s) for s in slots], venue.dwell_minutes))
@@ -397,42 +525,47 @@ def _window_matrix(venue: Venue, slots: Sequence[str]) -> FloatArray:
     return matrix
 
 
-def _play(
+def _advance(
     tables: _Tables,
-    events: IntArray,
-    segment: IntArray,
+    which: IntArray,
+    season: _Season,
+    arrivals: _Arrivals,
     uniforms: FloatArray,
-    n_dates: int,
-) -> tuple[IntArray, IntArray, FloatArray]:
-    """Advance every policy and lane one arrival at a time. Returns places taken and tickets
-    bought (P x L x S) and revenue in cents (P x L)."""
-    n_policies, _, width, positions = tables.weights.shape
-    n_lanes, length = events.shape
-    day_of_lane = np.tile(np.arange(n_dates), n_lanes // n_dates)
-    p_index = np.arange(n_policies)[:, None, None]
-    d_index = day_of_lane[None, :, None]
+    start: IntArray,
+    stop: IntArray,
+) -> None:
+    """Play every lane's arrivals start[lane] to stop[lane] (exclusive) for every policy, one
+    arrival at a time, policy p of lane l pricing from table row which[p, l]."""
+    events, segment = arrivals.events, arrivals.segment
+    sold, paid, revenue = season.sold, season.paid, season.revenue
+    n_policies, n_lanes, width = sold.shape
+    positions = tables.weights.shape[2]
+    rows = which[:, :, None]  # P x L x 1
     s_index = np.arange(width)[None, None, :]
     pl_p, pl_l = np.meshgrid(np.arange(n_policies), np.arange(n_lanes), indexing="ij")
-    pl_d = day_of_lane[pl_l]
-    capacity = tables.capacity[:, day_of_lane]  # P x L x S
-    sold = np.zeros((n_policies, n_lanes, width), dtype=np.int64)
-    paid = np.zeros_like(sold)
-    revenue = np.zeros((n_policies, n_lanes))
+    capacity = tables.capacity[which]  # P x L x S
     last_position = positions - 1
-    for i in range(length):
-        kind = events[:, i]
+    lane_index = np.arange(n_lanes)
+    for i in range(int((stop - start).max(initial=0))):
+        column = start + i
+        active = column < stop
+        kind = np.where(
+            active, events[lane_index, np.minimum(column, events.shape[1] - 1)], NO_EVENT
+        )
         buyer = kind == BUYER
         if buyer.any():
+            group = segment[lane_index, np.minimum(column, events.shape[1] - 1)]
             position = np.minimum(sold, last_position)
-            v = tables.weights[p_index, d_index, s_index, position]
+            v = tables.weights[rows, s_index, position]
             cumulative = np.cumsum(v, axis=2)
-            target = uniforms[None, :, i] * (1.0 + cumulative[:, :, -1])
+            target = uniforms[lane_index, np.minimum(column, events.shape[1] - 1)][None, :]
+            target = target * (1.0 + cumulative[:, :, -1])
             choice = (cumulative < target[:, :, None]).sum(axis=2)  # P x L; width: no purchase
             bought = (choice < width) & buyer[None, :]
             chosen = np.minimum(choice, width - 1)
             at = sold[pl_p, pl_l, chosen]
             price = tables.segment_cents[
-                pl_p, pl_d, chosen, np.minimum(at, last_position), segment[None, :, i]
+                which, chosen, np.minimum(at, last_position), group[None, :]
             ]
             revenue += np.where(bought, price, 0)
             np.add.at(sold, (pl_p[bought], pl_l[bought], chosen[bought]), 1)
@@ -444,20 +577,26 @@ def _play(
             room = sold[:, lanes, slot] < capacity[:, lanes, slot]  # P x M
             pp, mm = np.nonzero(room)
             np.add.at(sold, (pp, lanes[mm], slot[mm]), 1)
-    return sold, paid, revenue
 
 
 def compare_with_flat_prices(
-    truth: WorldTruth, plan: Plan, *, seed: int = 0, runs: int = 5
+    truth: WorldTruth,
+    plan: Plan,
+    *,
+    seed: int = 0,
+    runs: int = 5,
+    reoptimise: Reoptimisation | None = None,
 ) -> Comparison:
-    """The plan against every flat ladder price, on the same simulated customers."""
+    """The plan (and, with `reoptimise`, the plan re-solved during the season) against every
+    flat ladder price, on the same simulated customers."""
     prices = flat_prices(truth.venue)
     policies: dict[str, Plan] = {"plan": plan}
     policies.update({f"flat {p:g}": flat_plan(plan, p) for p in prices})
-    simulation = simulate(truth, policies, seed=seed, runs=runs)
-    flats = tuple(r for r in simulation.results if r.name != "plan")
+    simulation = simulate(truth, policies, seed=seed, runs=runs, reoptimise=reoptimise)
+    flats = tuple(r for r in simulation.results if r.name.startswith("flat "))
     best = max(flats, key=lambda r: r.mean("revenue"))
-    return Comparison(simulation, simulation.result("plan"), flats, best)
+    again = simulation.result(REOPTIMISED) if reoptimise is not None else None
+    return Comparison(simulation, simulation.result("plan"), flats, best, again)
 
 
 def comparison_as_dict(comparison: Comparison) -> dict[str, Any]:
@@ -478,6 +617,16 @@ def comparison_as_dict(comparison: Comparison) -> dict[str, Any]:
         "best_flat": comparison.best_flat.name,
         "uplift": round(comparison.uplift, 5),
         "uplift_stderr": round(comparison.uplift_stderr, 5),
+        **(
+            {}
+            if comparison.reoptimised is None
+            else {
+                "reoptimised_uplift": round(comparison.uplift_of(comparison.reoptimised), 5),
+                "reoptimised_uplift_stderr": round(
+                    comparison.uplift_stderr_of(comparison.reoptimised), 5
+                ),
+            }
+        ),
     }
 
 

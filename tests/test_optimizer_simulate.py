@@ -21,12 +21,17 @@ from api.cli import main
 from api.settings import Settings, get_settings
 from forecasting.history import Calendar
 from forecasting.world import DemoWorld, write_demo
+from optimizer.booking_curve import remaining_demand_share
+from optimizer.reoptimise import Reoptimisation, booking_times, schedule
+from optimizer.run import optimize
 from optimizer.simulate import (
+    REOPTIMISED,
     WorldTruth,
     compare_with_flat_prices,
     flat_plan,
     load_world,
     simulate,
+    truth_forecast,
 )
 from pricing.calendar import entry_slots
 from pricing.plan import Plan, PlanDay, PlanSlot, Step, parse_plan, validate_plan
@@ -185,6 +190,79 @@ def test_the_same_seed_gives_the_same_figures_and_equal_plans_equal_figures() ->
     assert one.result("a").revenue.tolist() == again.result("a").revenue.tolist()
 
 
+# --- re-optimisation in season --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("days_before", [0, 3, 7, 14])
+def test_booking_times_follow_the_booking_curve(days_before: int) -> None:
+    n = 200_000
+    times = booking_times(np.random.default_rng(12), 30, n, 7.0)
+    assert (np.diff(times) >= 0).all() and (times < 31).all()
+    # Still to come as of the start of day 30 - days_before: 1 - exp(-(days_before + 1) / 7).
+    share = remaining_demand_share(days_before, 7.0)
+    still_to_come = float((times >= 30 - days_before).mean())
+    assert abs(still_to_come - share) < 4 * math.sqrt(share * (1 - share) / n)
+
+
+def test_the_schedule_reoptimises_on_the_calendar_and_the_day_before() -> None:
+    forecast = truth_forecast(known_truth(small_venue(ONE_SLOT_HOURS, 10), 100.0), [TUESDAY])
+    weekly = Reoptimisation(forecast, every=7, horizon=14)
+    # Visits on days 0 and 3: days 0, -7 and -14 are re-optimisation days within 14 days of day
+    # 0, days 0 and -7 of day 3; plus the day before each.
+    assert schedule(weekly, [0, 3]) == {-14: [0], -7: [0, 1], -1: [0], 0: [0, 1], 2: [1]}
+    plain = Reoptimisation(forecast, every=2, horizon=3, day_before=False)
+    # Every other calendar day (..., -2, 0): day 1 is re-solved 1 and 3 days ahead.
+    assert schedule(plain, [0, 1]) == {-2: [0, 1], 0: [0, 1]}
+
+
+def _noisy_truth(venue: Venue, market: float, dispersion: float, members: float) -> WorldTruth:
+    return dataclasses.replace(known_truth(venue, market, members=members), dispersion=dispersion)
+
+
+def test_reoptimisation_never_oversells_and_leaves_the_static_policies_alone() -> None:
+    venue = small_venue(THREE_SLOT_HOURS, capacity=30)
+    truth = _noisy_truth(venue, 400.0, 0.3, members=3.0)
+    forecast = truth_forecast(truth, [TUESDAY])
+    cheap = stepped_plan(venue, [(12, 30)])  # sells out early: re-solved with full slots
+    again = Reoptimisation(forecast, every=4, horizon=40)
+    both = simulate(truth, {"plan": cheap}, seed=13, runs=6, reoptimise=again)
+    alone = simulate(truth, {"plan": cheap}, seed=13, runs=6)
+    assert both.result("plan").revenue.tolist() == alone.result("plan").revenue.tolist()
+    result = both.result(REOPTIMISED)
+    assert (result.attendance <= 90).all() and (result.peak_occupancy <= 60).all()
+    assert (result.sold_out_slots <= 3).all()
+    assert (result.revenue > both.result("plan").revenue).all()  # it stops selling at 12
+    one = small_venue(ONE_SLOT_HOURS, capacity=25)
+    quiet = _noisy_truth(one, 60.0, 0.5, members=2.0)
+    plan = stepped_plan(one, [(12, 25)])
+    reopt = Reoptimisation(truth_forecast(quiet, [TUESDAY]), every=2, horizon=10)
+    result = simulate(quiet, {"plan": plan}, seed=14, runs=20, reoptimise=reopt).result(REOPTIMISED)
+    assert (result.attendance <= 25).all() and (result.attendance > 0).all()
+
+
+def test_reoptimising_with_exact_demand_beats_the_static_plan_when_days_vary() -> None:
+    # One slot of 40 places, expected market 100 (of whom the slot would sell ~50 at base), a
+    # day shock of variance 0.3: the static plan from the exact expected demand must guess the
+    # day; re-solved every 3 days from the same exact forecast and the places sold, prices
+    # follow the day. Paired over the same customers, it must earn more on average.
+    venue = small_venue(ONE_SLOT_HOURS, capacity=40)
+    truth = _noisy_truth(venue, 100.0, 0.3, members=1.0)
+    forecast = truth_forecast(truth, [TUESDAY])
+    result = optimize(venue, forecast)
+    assert result.plan is not None
+    runs = 40
+    simulation = simulate(
+        truth,
+        {"plan": result.plan},
+        seed=0,
+        runs=runs,
+        reoptimise=Reoptimisation(forecast, every=3, horizon=21),
+    )
+    gain = simulation.result(REOPTIMISED).revenue - simulation.result("plan").revenue
+    assert gain.mean() > 2 * gain.std(ddof=1) / math.sqrt(runs)
+    assert (simulation.result(REOPTIMISED).attendance <= 40).all()
+
+
 # --- the demo world --------------------------------------------------------------------------
 
 
@@ -326,6 +404,25 @@ def test_simulate_prints_the_comparison_and_writes_json(
     data = json.loads(figures.read_text())
     assert set(data["policies"]) == {"plan", *(f"flat {p}" for p in range(12, 27, 2))}
     assert data["runs"] == 3 and data["best_flat"].startswith("flat ")
+
+
+def test_simulate_reoptimises_in_season_from_the_plans_forecast(
+    planned: Path, world_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    figures = tmp_path / "sim.json"
+    argv = ["simulate", "--world", str(world_dir), "--plan", str(planned), "--runs", "2"]
+    forecast = str(planned.with_name("f.json"))
+    code, out, err = run(
+        capsys, *argv, "--reoptimise-every", "7", "--forecast", forecast, "--json", str(figures)
+    )
+    assert code == 0, err
+    assert "re-optimised uplift over the best flat price" in out and "reoptimised" in out
+    data = json.loads(figures.read_text())
+    assert REOPTIMISED in data["policies"] and "reoptimised_uplift" in data
+    line = one_line_error(capsys, *argv, "--reoptimise-every", "7")
+    assert "--forecast" in line
+    line = one_line_error(capsys, *argv, "--forecast", forecast)
+    assert "--reoptimise-every" in line
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
