@@ -18,23 +18,16 @@ from api.clock import Clock, iso_utc
 from api.cpu_work import CpuWork
 from api.store import Store
 from api.venues import VenueRegistry
-from pricing.errors import Conflict, InvalidInput, YieldgateError
+from pricing.errors import (
+    Conflict,
+    InvalidInput,
+    PayloadTooLarge,
+    UnsupportedMediaType,
+)
 from pricing.venue import Venue
 
 MAX_HISTORY_BYTES = 64 * 1024 * 1024
 CSV_MEDIA_TYPES = ("text/csv", "text/plain")
-
-
-class UnsupportedMediaType(YieldgateError):
-    status = 415
-    title = "Unsupported media type"
-    type_ = "https://yieldgate.dev/problems/unsupported-media-type"
-
-
-class PayloadTooLarge(YieldgateError):
-    status = 413
-    title = "Payload too large"
-    type_ = "https://yieldgate.dev/problems/payload-too-large"
 
 
 @dataclass(frozen=True)

@@ -62,6 +62,18 @@ class Forbidden(YieldgateError):
     type_ = "https://yieldgate.dev/problems/forbidden"
 
 
+class PayloadTooLarge(YieldgateError):
+    status = 413
+    title = "Payload too large"
+    type_ = "https://yieldgate.dev/problems/payload-too-large"
+
+
+class UnsupportedMediaType(YieldgateError):
+    status = 415
+    title = "Unsupported media type"
+    type_ = "https://yieldgate.dev/problems/unsupported-media-type"
+
+
 class ServiceUnavailable(YieldgateError):
     status = 503
     title = "Service unavailable"

@@ -1,11 +1,11 @@
 """The checkout's hot path, quotes and the day's prices, as plain Starlette routes.
 
 FastAPI's per-request work (solving parameters and dependencies, its own body handling) cost
-more than pricing the order itself: 113 µs a quote as a FastAPI route against 72 µs as this
-(in process, benchmarks/quote_throughput.py measures it over HTTP). So these two take the bare
-request and call the same functions the other routes use through FastAPI: `checkout_services`
-for the key, `parse_body` for the pydantic model. `docs` describes them to the OpenAPI schema
-from the same models; it is never served.
+more than pricing the order itself: when tuning, a quote took about 40 µs less as a plain
+route (benchmarks/quote_in_process.py measures in process, quote_throughput.py over HTTP). So
+these two take the bare request and call the same functions the other routes use through
+FastAPI: `checkout_services` for the key, `parse_body` for the pydantic model. `docs` describes
+them to the OpenAPI schema from the same models; it is never served.
 """
 
 from __future__ import annotations
