@@ -7,8 +7,8 @@ every slot on sale is offered at its plan's current step price (which rises as t
 buyers choose by the MNL among the slots with tickets left, and a slot that fills stops selling.
 
 Figures of a day: revenue of the paid tickets still to come (price times the segment mix's mean
-factor, as the optimizer counts it); attendance (tickets on hand, expected members, expected
-sales); peak occupancy (most people inside at an entry time, with the venue's dwell);
+factor, as the optimizer counts it); attendance (tickets on hand, members still expected,
+expected sales); peak occupancy (most people inside at an entry time, with the venue's dwell);
 comfort overflow (people above comfort_occupancy summed over entry times); off-peak visitors
 (those in slots whose plan opens below the base price).
 """
@@ -54,14 +54,16 @@ def evaluate_day(
     on_sale = {} if plan is None else {slot.slot: slot for slot in plan.slots}
     slots = [s for s in day.slots if s.slot in on_sale]
     on_hand = np.array([float(sold.get((day.date, s.slot), 0)) for s in slots])
-    members = np.array([s.members for s in slots])
+    to_come = remaining_demand_share((day.date - as_of).days)
+    # The places on hand hold the members who have booked (as the optimizer counts them).
+    members = to_come * np.array([s.members for s in slots])
     capacity = np.array([float(on_sale[s.slot].capacity) for s in slots])
     left = np.maximum(capacity - on_hand - members, 0.0)
     position = on_hand.copy()
     ends = [np.cumsum([step.units for step in on_sale[s.slot].steps]) for s in slots]
     prices = [np.array([step.price for step in on_sale[s.slot].steps]) for s in slots]
     weight = np.array([s.weight for s in slots])
-    market = day.arrivals * remaining_demand_share((day.date - as_of).days) / PERIODS
+    market = day.arrivals * to_come / PERIODS
     factor = mean_segment_factor(venue)
     revenue = paid = 0.0
     sales = np.zeros(len(slots))

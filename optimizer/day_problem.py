@@ -94,10 +94,12 @@ def build_day_problem(
     by_slot = {s.slot: s for s in day.slots}
     sold = sold or {}
     sold_now = np.array([float(sold.get((day.date, slot), 0)) for slot in slots])
-    members = np.array([by_slot[slot].members for slot in slots])
     capacity = np.array([float(venue.capacity_of(slot)) for slot in slots])
     weights = np.array([[by_slot[slot].weights[k] for k in grid.indices] for slot in slots])
     share = 1.0 if as_of is None else demand_share((day.date - as_of).days)
+    # Members book through the quote path on the same curve as buyers, so the places sold
+    # already hold the members who have booked: only the members still to come are reserved.
+    members = share * np.array([by_slot[slot].members for slot in slots])
 
     windows = windows_in_use(
         museum_stays([minutes_of(slot) for slot in slots], venue.dwell_minutes)

@@ -62,14 +62,14 @@ class DayProblem:
     revenue_per_sale: FloatArray  # K: price times the segment mix's mean factor
     weights: FloatArray  # S x K MNL weights
     market_size: float  # potential buyers still to come
-    slot_capacity: FloatArray  # S: capacity net of sold tickets and expected members, >= 0
+    slot_capacity: FloatArray  # S: capacity net of places sold and members still to come, >= 0
     windows: tuple[Window, ...]  # occupancy windows over the slots (entry times)
     building_capacity: FloatArray | None  # per window, net of people already expected inside
     comfort_capacity: FloatArray | None  # per window, comfort occupancy net of the same
     objective: Objective = Objective()
     fairness: FairnessRule | None = None
     sold: FloatArray | None = None  # S: tickets already sold (bookings on hand), for the plan
-    members: FloatArray | None = None  # S: expected free member visits
+    members: FloatArray | None = None  # S: free member visits still expected (not yet booked)
 
 
 def slot_label(slot: str) -> str:

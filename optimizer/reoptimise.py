@@ -13,9 +13,8 @@ date, each date between 0 and `horizon` days ahead (further out hardly anything 
 and, with `day_before`, each date once more as of the day before it.
 
 Members book on the same curve. The sold counts passed to `optimize` are the places taken, as
-the store counts them (members' included), while the optimizer also reserves every expected
-member visit: the members who have already booked are counted twice, a slight overstatement
-of how full a slot is.
+the store counts them (members' included); the optimizer reserves only the member visits still
+to come (the same remaining share of the expected members), so no member is counted twice.
 """
 
 from __future__ import annotations

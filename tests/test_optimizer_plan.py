@@ -219,6 +219,31 @@ def test_sold_tickets_reduce_capacity_and_demand(venue: Venue, solved: Any) -> N
     assert result.kpis[0].revenue < solved.kpis[0].revenue
 
 
+def test_members_who_have_booked_are_not_reserved_twice(venue: Venue) -> None:
+    data = forecast_data(venue, [6000])
+    for slot in data["days"][0]["slots"]:
+        slot["members"] = 10.0
+    day = parse_forecast(data).days[0]
+    grid = price_grid(venue, parse_forecast(data), PEAK)
+    noon = sorted(s.slot for s in day.slots).index("12:00")
+
+    season = build_day_problem(venue, day, grid)
+    assert season.slot_capacity[noon] == 120 - 10
+
+    # Three days out, 1 - exp(-4/7) of the day's members are still to come; the 100 places
+    # sold hold the members who have booked already.
+    as_of = PEAK - dt.timedelta(days=3)
+    later = build_day_problem(venue, day, grid, sold={(PEAK, "12:00"): 100}, as_of=as_of)
+    to_come = 10.0 * (1 - math.exp(-4 / 7))
+    assert later.slot_capacity[noon] == pytest.approx(120 - 100 - to_come)
+    assert later.members is not None
+    assert later.members[noon] == pytest.approx(to_come)
+
+    # On the visit day itself, few members are still to come.
+    eve = build_day_problem(venue, day, grid, sold={(PEAK, "12:00"): 100}, as_of=PEAK)
+    assert eve.slot_capacity[noon] == pytest.approx(20 - 10.0 * (1 - math.exp(-1 / 7)))
+
+
 def test_booking_curve_default() -> None:
     assert remaining_demand_share(0) == pytest.approx(1 - math.exp(-1 / 7))
     assert remaining_demand_share(6) == pytest.approx(1 - math.exp(-1))
