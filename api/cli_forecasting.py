@@ -84,7 +84,11 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _fit(venue_path: str, history_path: str) -> tuple[Venue, DemandModel]:
+def fit_history_model(venue_path: str, history_path: str) -> tuple[Venue, DemandModel]:
+    """Read the venue and its history and fit the demand model, reporting progress.
+
+    Shared by `yieldgate forecast` and `yieldgate plan`.
+    """
     from forecasting.history import load_history
     from forecasting.model import fit_demand
 
@@ -118,7 +122,7 @@ def _forecast(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise InvalidInput("--days must be at least 1", field="--days")
     calendar = load_calendar(args.calendar) if args.calendar else None
-    venue, model = _fit(args.venue, args.history)
+    venue, model = fit_history_model(args.venue, args.history)
     forecast = build_forecast(model, venue, start, args.days, calendar=calendar)
     write_forecast(args.out, forecast)
     say(f"wrote {args.out}: {len(forecast['days'])} days from {start} ({forecast['model']})")

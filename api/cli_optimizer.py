@@ -115,7 +115,10 @@ def _optimize(args: argparse.Namespace) -> int:
 
 
 def add_solver_arguments(command: argparse.ArgumentParser) -> None:
-    """--solver, --time-limit, --workers and the fairness rule, read by settings_from_args."""
+    """--solver, --time-limit, --workers and the fairness rule, read by settings_from_args.
+
+    The fairness flags, when given, replace the venue file's `[prices.fairness]` for the run.
+    """
     command.add_argument(
         "--solver", choices=["cbc", "highs"], default="cbc", help="LP solver (default: cbc)"
     )
@@ -133,9 +136,14 @@ def add_solver_arguments(command: argparse.ArgumentParser) -> None:
         "--fair-share",
         type=_share,
         help="fairness: at least this share of each slot's capacity offered at or below "
-        "--fair-price",
+        "--fair-price; the two flags override the venue file's [prices.fairness] "
+        "(default: that rule, if any)",
     )
-    command.add_argument("--fair-price", type=_positive_float, help="fairness: the price")
+    command.add_argument(
+        "--fair-price",
+        type=_positive_float,
+        help="fairness: the price (goes with --fair-share)",
+    )
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -77,14 +77,14 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
             )
     settings = settings_from_args(args)
 
-    from api.cli_forecasting import _fit
+    from api.cli_forecasting import fit_history_model
     from forecasting.forecast import build_forecast, write_forecast
     from forecasting.history import load_calendar
     from optimizer.forecast_io import parse_forecast
     from optimizer.run import optimize
 
     calendar = load_calendar(args.calendar) if args.calendar else None
-    venue, model = _fit(args.venue, args.history)
+    venue, model = fit_history_model(args.venue, args.history)
     forecast_data = build_forecast(model, venue, start, args.days, calendar=calendar)
     for note in forecast_data["notes"]:
         say(f"note: {note}")

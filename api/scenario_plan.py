@@ -16,6 +16,7 @@ from optimizer.day_problem import build_day_problem, price_grid
 from optimizer.day_solve import solve_day
 from optimizer.forecast_io import Forecast, ForecastDay, ForecastSlot
 from optimizer.outcome import SolveOutcome
+from optimizer.run import fairness_of
 from optimizer.to_plan import plan_day
 from pricing.errors import InvalidInput
 from pricing.plan import PlanDay
@@ -65,7 +66,9 @@ def plan_scenario_day(
         ),
     )
     grid = price_grid(venue_today, Forecast(venue.id, ladder, ()), day.date)
-    problem = build_day_problem(venue_today, forecast_day, grid, sold=sold, as_of=as_of)
+    problem = build_day_problem(
+        venue_today, forecast_day, grid, sold=sold, as_of=as_of, fairness=fairness_of(venue_today)
+    )
     solution = solve_day(problem, solver="cbc", time_limit=SOLVE_TIME_LIMIT_SECONDS)
     if not solution.outcome.is_optimal:
         raise _not_solved(day.date, solution.outcome, overrides)

@@ -9,6 +9,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
+from optimizer.booking_curve import BookingCurve
 from optimizer.day_problem import (
     build_day_problem,
     check_forecast_against_venue,
@@ -37,9 +38,11 @@ Progress = Callable[[str], None]
 class OptimizerSettings:
     solver: SolverName = "cbc"
     time_limit: float | None = DEFAULT_TIME_LIMIT_SECONDS  # per date
-    fairness: FairnessRule | None = None
+    fairness: FairnessRule | None = None  # None: the venue file's rule, if any
     workers: int | None = None  # None: one per core
     parallel_min_dates: int = PARALLEL_MIN_DATES
+    # what is still to come when re-optimising
+    booking_curve: BookingCurve = field(default_factory=BookingCurve)
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,12 @@ class OptimizationResult:
     failures: list[DayFailure] = field(default_factory=list)
     closed_dates: list[dt.date] = field(default_factory=list)
     solutions: list[DaySolution] = field(default_factory=list)
+
+
+def fairness_of(venue: Venue) -> FairnessRule | None:
+    """The venue file's `[prices.fairness]` as the LP takes it (settings.fairness overrides it)."""
+    rule = venue.prices.fairness
+    return None if rule is None else FairnessRule(share=rule.share, max_price=rule.max_price)
 
 
 def solve_days(problems: Sequence[DayProblem], settings: OptimizerSettings) -> list[DaySolution]:
@@ -96,7 +105,8 @@ def optimize(
             price_grid(venue, forecast, day.date),
             sold=sold,
             as_of=as_of,
-            fairness=settings.fairness,
+            fairness=settings.fairness or fairness_of(venue),
+            demand_share=settings.booking_curve,
         )
         for day in forecast.days
         if entry_slots(venue, day.date) and day.slots

@@ -1,14 +1,16 @@
 """Run a named model through CBC or HiGHS and hand back a typed outcome, never a solver exception.
 
 CBC (the binary bundled with PuLP) is the default; HiGHS goes through PuLP's in-process highspy
-API, because the highspy wheel ships no `highs` executable for `HiGHS_CMD`.
+API, because the highspy wheel ships no `highs` executable for `HiGHS_CMD`. Both stay silent: a
+solver's log on stdout would end up in the command line's and the benchmarks' output.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Literal
+from functools import cache
+from typing import Any, Literal
 
 import pulp
 
@@ -22,9 +24,38 @@ SOLVERS: tuple[SolverName, ...] = ("cbc", "highs")
 SHORTFALL_TOLERANCE = 1e-6
 
 
+@cache
+def _silent_highs() -> type[Any]:
+    """highspy.Highs with its log off before the first call that would print the banner.
+
+    `msg=False` makes PuLP turn HiGHS's output off only after `highspy.Highs()` is built, and
+    building it already prints "Running HiGHS ... Copyright ..." from C++ to the process's
+    stdout: `Highs.__init__` registers its callbacks, the first HiGHS call, which writes the
+    banner unless output_flag is already false. (Imported here: highspy is optional to PuLP.)
+    """
+    import highspy
+
+    class SilentHighs(highspy.Highs):
+        def enableCallbacks(self) -> None:
+            self.setOptionValue("output_flag", False)
+            super().enableCallbacks()  # type: ignore[no-untyped-call]
+
+    return SilentHighs
+
+
+class _SilentHiGHS(pulp.HiGHS):  # type: ignore[misc]
+    """PuLP's highspy solver, built on SilentHighs; takes only msg=False and timeLimit."""
+
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
+        lp.solverModel = _silent_highs()()
+        lp.solverModel.setOptionValue("output_flag", False)
+        if self.timeLimit is not None:
+            lp.solverModel.setOptionValue("time_limit", float(self.timeLimit))
+
+
 def _solver(name: SolverName, time_limit: float | None) -> pulp.LpSolver:
     if name == "highs":
-        return pulp.HiGHS(msg=False, timeLimit=time_limit)
+        return _SilentHiGHS(msg=False, timeLimit=time_limit)
     # COIN_CMD on PuLP's own CBC binary: PULP_CBC_CMD is deprecated (a warning on every use).
     return pulp.COIN_CMD(path=pulp.PULP_CBC_CMD.pulp_cbc_path, msg=False, timeLimit=time_limit)
 

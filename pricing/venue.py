@@ -46,6 +46,14 @@ def _strictly_ascending(ladder: list[float]) -> list[float]:
 Ladder = Annotated[list[Money], AfterValidator(_strictly_ascending)]
 
 
+class Fairness(_Strict):
+    """A guardrail for the optimizer: at least `share` of each slot's capacity is offered at or
+    below `max_price` (the command line's --fair-share/--fair-price override it)."""
+
+    share: float = Field(gt=0, le=1, allow_inf_nan=False)
+    max_price: Money
+
+
 class Prices(_Strict):
     ladder: list[Money] = Field(min_length=1)
     base: Money
@@ -53,6 +61,7 @@ class Prices(_Strict):
     ceiling: Money | None = None
     # Optional narrower ladders for some weekdays (e.g. no 12 on Saturdays), each a part of ladder.
     weekday_ladders: dict[Weekday, Ladder] = Field(default_factory=dict)
+    fairness: Fairness | None = None
 
     _ascending = field_validator("ladder")(_strictly_ascending)
 
@@ -156,6 +165,8 @@ def _check_consistency(venue: Venue) -> None:
             raise InvalidInput(f"{strays[0]} is not on the ladder", field=where)
         if not any(floor <= p <= ceiling for p in ladder):
             raise InvalidInput("no price lies within floor and ceiling", field=where)
+    if prices.fairness is not None:
+        _check_fairness(venue, prices.fairness, floor, ceiling)
     if "adult" not in venue.segments:
         raise InvalidInput(
             "the adult segment is the reference price and must exist", field="segments.adult"
@@ -181,6 +192,34 @@ def _check_consistency(venue: Venue) -> None:
         raise InvalidInput(
             "comfort_occupancy is above building_capacity", field="comfort_occupancy"
         )
+
+
+def _check_fairness(venue: Venue, rule: Fairness, floor: float, ceiling: float) -> None:
+    """The fair price must be one a plan can charge: else the rule could never hold."""
+    prices = venue.prices
+    where = "prices.fairness.max_price"
+    lowest, highest = prices.ladder[0], prices.ladder[-1]
+    if not lowest <= rule.max_price <= highest:
+        raise InvalidInput(
+            f"max_price {rule.max_price} is outside the ladder's range {lowest} to {highest}",
+            field=where,
+        )
+    allowed = [p for p in prices.ladder if floor <= p <= ceiling]
+    if min(allowed) > rule.max_price:
+        raise InvalidInput(
+            f"max_price {rule.max_price} is below {min(allowed)}, the lowest ladder price within "
+            f"floor {floor} and ceiling {ceiling}: no plan could offer a ticket at or below it",
+            field=where,
+        )
+    for day, ladder in prices.weekday_ladders.items():
+        if day in venue.hours and not any(
+            floor <= p <= min(ceiling, rule.max_price) for p in ladder
+        ):
+            raise InvalidInput(
+                f"no price of the {day} ladder within floor {floor} and ceiling {ceiling} is at "
+                f"or below max_price {rule.max_price}: the rule could never hold on {day}",
+                field=where,
+            )
 
 
 def _day_grid(venue: Venue, day: str) -> list[str]:

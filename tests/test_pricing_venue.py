@@ -367,3 +367,74 @@ def test_weekday_ladders_must_be_parts_of_the_ladder():
     assert error.field == "prices.weekday_ladders.sun" and "ascending" in str(error)
     error = rejected(example_data(prices__weekday_ladders={"someday": [20]}))
     assert error.field == "prices.weekday_ladders.someday"
+
+
+# --- the fairness rule ---------------------------------------------------------------------------
+
+
+def test_a_fairness_rule_is_read_from_the_prices_table():
+    text = (
+        EXAMPLE.read_text(encoding="utf-8") + "\n[prices.fairness]\nshare = 0.2\nmax_price = 16\n"
+    )
+    venue = parse_venue_toml(text, source="city-museum.toml")
+    assert venue.prices.fairness is not None
+    assert (venue.prices.fairness.share, venue.prices.fairness.max_price) == (0.2, 16)
+    assert example_venue().prices.fairness is None
+    assert parse_venue_toml(MINIMAL_TOML).prices.fairness is None
+
+
+def test_a_fair_price_between_ladder_prices_is_fine():
+    venue = example_venue(prices__fairness={"share": 1, "max_price": 15})
+    assert venue.prices.fairness is not None and venue.prices.fairness.max_price == 15
+
+
+@pytest.mark.parametrize("share", [0, -0.1, 1.01, 20, "a fifth", float("nan")])
+def test_a_bad_fair_share_is_named(share):
+    error = rejected(example_data(prices__fairness={"share": share, "max_price": 16}))
+    assert error.field == "prices.fairness.share"
+    assert error.detail.startswith("city-museum.toml: prices.fairness.share: ")
+
+
+@pytest.mark.parametrize(
+    ("rule", "field"),
+    [
+        ({"max_price": 16}, "prices.fairness.share"),
+        ({"share": 0.2}, "prices.fairness.max_price"),
+        ({"share": 0.2, "max_price": -1}, "prices.fairness.max_price"),
+        ({"share": 0.2, "max_price": 16, "price": 16}, "prices.fairness.price"),
+    ],
+)
+def test_a_fairness_table_missing_or_with_stray_keys_is_named(rule, field):
+    assert rejected(example_data(prices__fairness=rule)).field == field
+
+
+@pytest.mark.parametrize("max_price", [10, 11.99, 27, 100])
+def test_a_fair_price_outside_the_ladder_is_named(max_price):
+    error = rejected(example_data(prices__fairness={"share": 0.2, "max_price": max_price}))
+    assert error.field == "prices.fairness.max_price"
+    assert "outside the ladder's range 12.0 to 26.0" in error.detail
+
+
+def test_a_fair_price_below_what_the_floor_allows_can_never_hold():
+    # 13 is on the ladder's range, but the floor of 14 leaves nothing at 13 or below to offer.
+    error = rejected(
+        example_data(prices__floor=14, prices__fairness={"share": 0.2, "max_price": 13})
+    )
+    assert error.field == "prices.fairness.max_price"
+    assert error.detail.startswith("city-museum.toml: prices.fairness.max_price: max_price 13.0")
+    assert "lowest ladder price within floor 14.0 and ceiling 26.0" in error.detail
+    # at the floor itself it can
+    venue = example_venue(prices__floor=14, prices__fairness={"share": 0.2, "max_price": 14})
+    assert venue.prices.fairness is not None
+
+
+def test_a_fair_price_below_an_open_days_weekday_ladder_is_named():
+    rule = {"share": 0.2, "max_price": 16}
+    error = rejected(
+        example_data(prices__weekday_ladders={"sat": [18, 20, 22]}, prices__fairness=rule)
+    )
+    assert error.field == "prices.fairness.max_price"
+    assert "sat ladder" in error.detail and "never hold on sat" in error.detail
+    # a weekday ladder of a closed day (Monday) does not matter
+    venue = example_venue(prices__weekday_ladders={"mon": [18, 20, 22]}, prices__fairness=rule)
+    assert venue.prices.fairness is not None
