@@ -31,6 +31,7 @@ arrival at a time together, in numpy.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import math
@@ -48,10 +49,11 @@ from optimizer.booking_curve import DEFAULT_MEAN_LEAD_DAYS
 from optimizer.forecast_io import Forecast, ForecastDay, ForecastSlot
 from optimizer.occupancy import museum_stays, windows_in_use
 from optimizer.reoptimise import Reoptimisation, booking_times, reoptimised_plan, schedule
+from optimizer.run import OptimizerSettings, optimize
 from pricing.calendar import entry_slots
 from pricing.errors import InvalidInput
 from pricing.plan import Plan, PlanDay, PlanSlot, Step, compile_plan, validate_plan
-from pricing.venue import WEEKDAYS, Venue, minutes_of, parse_venue_toml
+from pricing.venue import WEEKDAYS, Objective, Venue, minutes_of, parse_venue_toml
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -656,3 +658,42 @@ def truth_forecast(truth: WorldTruth, dates: Sequence[dt.date]) -> Forecast:
             )
         )
     return Forecast(venue=venue.id, price_points=tuple(float(p) for p in prices), days=tuple(days))
+
+
+def revenue_upper_bound(
+    truth: WorldTruth,
+    dates: Sequence[dt.date],
+    *,
+    settings: OptimizerSettings | None = None,
+) -> float:
+    """The most revenue any pricing policy can expect on `dates` of this world, however it
+    learns, re-solves or reacts to the day: the sales-based LP on the true mean demand.
+
+    Why it bounds: whatever the policy, each buyer chooses by the MNL among the slots offered
+    to them, so its expected sales and non-buyers satisfy the LP's market balance and one-price
+    rows (Gallego, Ratliff & Shebalov 2015; Liu & van Ryzin 2008 for the choice-based LP), and
+    it never sells past a slot's or the building's capacity. The market balance needs only
+    the mean number of buyers, so the day shock does not loosen it. Members are left out (a
+    member turned away from a full slot frees a place that the LP could not count on), which
+    makes the bound a little looser than the best achievable, never tighter. Revenue objective,
+    the venue's ladder, floor and ceiling; no fairness rule."""
+    forecast = truth_forecast(truth, dates)
+    forecast = dataclasses.replace(
+        forecast,
+        days=tuple(
+            dataclasses.replace(
+                day,
+                slots=tuple(dataclasses.replace(slot, members=0.0) for slot in day.slots),
+            )
+            for day in forecast.days
+        ),
+    )
+    prices = truth.venue.prices.model_copy(update={"fairness": None})
+    venue = truth.venue.model_copy(
+        update={"objective": Objective(kind="revenue"), "prices": prices}
+    )
+    chosen = settings or OptimizerSettings(workers=1)
+    result = optimize(venue, forecast, settings=dataclasses.replace(chosen, fairness=None))
+    if result.plan is None:
+        raise InvalidInput(f"the bound did not solve: {result.failures[0].reason()}")
+    return sum(day.revenue for day in result.kpis)

@@ -30,6 +30,7 @@ from optimizer.simulate import (
     compare_with_flat_prices,
     flat_plan,
     load_world,
+    revenue_upper_bound,
     simulate,
     truth_forecast,
 )
@@ -261,6 +262,44 @@ def test_reoptimising_with_exact_demand_beats_the_static_plan_when_days_vary() -
     gain = simulation.result(REOPTIMISED).revenue - simulation.result("plan").revenue
     assert gain.mean() > 2 * gain.std(ddof=1) / math.sqrt(runs)
     assert (simulation.result(REOPTIMISED).attendance <= 40).all()
+
+
+def test_the_upper_bound_of_one_uncapped_slot_is_its_best_ladder_price() -> None:
+    venue = small_venue(ONE_SLOT_HOURS, capacity=5000)
+    truth = known_truth(venue, market=2000.0)
+
+    def revenue(price: float) -> float:
+        v = math.exp(-0.12 * (price - 20.0))
+        return 2000.0 * price * v / (1 + v)
+
+    best = max(revenue(p) for p in venue.prices.ladder)
+    assert revenue_upper_bound(truth, [TUESDAY]) == pytest.approx(best, abs=0.01)
+
+
+def test_no_policy_expects_more_than_the_upper_bound() -> None:
+    # Three slots of 30 places, a market of 150 with a day shock (the LP knows only the mean),
+    # members: the static plan, every flat price and the plan re-solved in season from the
+    # exact forecast all stay below the bound; the re-solved plan comes within 10% of it (97%
+    # when written), so the bound is not vacuous.
+    venue = small_venue(THREE_SLOT_HOURS, capacity=30)
+    truth = _noisy_truth(venue, 150.0, 0.02, members=2.0)
+    bound = revenue_upper_bound(truth, [TUESDAY])
+    forecast = truth_forecast(truth, [TUESDAY])
+    plan = optimize(venue, forecast).plan
+    assert plan is not None
+    runs = 100
+    comparison = compare_with_flat_prices(
+        truth,
+        plan,
+        seed=21,
+        runs=runs,
+        reoptimise=Reoptimisation(forecast, every=2, horizon=21),
+    )
+    for result in comparison.simulation.results:
+        margin = 3 * result.revenue.std(ddof=1) / math.sqrt(runs)
+        assert result.mean("revenue") <= bound + margin, result.name
+    reoptimised = comparison.simulation.result(REOPTIMISED)
+    assert reoptimised.mean("revenue") > 0.9 * bound
 
 
 # --- the demo world --------------------------------------------------------------------------
