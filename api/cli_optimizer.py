@@ -7,11 +7,12 @@ anything else that builds the parser loads the numerical stack.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
+import dataclasses
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.cli_bookings import add_bookings_arguments, bookings_from_args, check_bookings_arguments
 from api.cli_common import EXIT_NOT_SOLVED, fail, say
 from pricing.errors import InvalidInput, YieldgateError
 
@@ -91,21 +92,27 @@ def write_plan(plan: Plan, result: OptimizationResult, currency: str, out: str) 
 
 
 def _optimize(args: argparse.Namespace) -> int:
-    from optimizer.forecast_io import load_forecast, parse_sold_csv
+    from optimizer.forecast_io import load_forecast
     from optimizer.run import optimize
-    from pricing.calendar import parse_date
     from pricing.venue import parse_venue_toml
 
     try:
+        check_bookings_arguments(args)
+        settings = settings_from_args(args)
         venue = parse_venue_toml(_read(args.venue), source=args.venue)
         forecast = load_forecast(_read(args.forecast), source=args.forecast)
-        sold = parse_sold_csv(_read(args.sold), source=args.sold) if args.sold else None
-        as_of = parse_date(args.as_of, field="--as-of") if args.as_of else None
-        if sold is not None and as_of is None:
-            as_of = dt.datetime.now(venue.zone).date()
-        settings = settings_from_args(args)
+        on_hand = bookings_from_args(args, venue, [day.date for day in forecast.days])
+        if on_hand.curve is not None:
+            settings = dataclasses.replace(settings, booking_curve=on_hand.curve)
         say(f"{len(forecast.days)} forecast date(s) for {venue.id}")
-        result = optimize(venue, forecast, sold=sold, as_of=as_of, settings=settings, progress=say)
+        result = optimize(
+            venue,
+            forecast,
+            sold=on_hand.sold,
+            as_of=on_hand.as_of,
+            settings=settings,
+            progress=say,
+        )
         write_plan(plan_or_failure(result), result, venue.currency, args.out)
     except NotSolved as exc:
         return fail(exc.detail, EXIT_NOT_SOLVED)
@@ -156,14 +163,7 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     command.add_argument("--venue", required=True, help="the venue file (TOML)")
     command.add_argument("--forecast", required=True, help="the Forecast JSON file")
-    command.add_argument(
-        "--sold",
-        help="CSV of tickets already sold (date,slot,sold): re-optimise the demand still to come",
-    )
-    command.add_argument(
-        "--as-of",
-        help="the booking date for --sold (YYYY-MM-DD; default: today at the venue)",
-    )
+    add_bookings_arguments(command, live=False)
     add_solver_arguments(command)
     command.add_argument("--out", required=True, help="where to write the Plan JSON")
     command.set_defaults(run=_optimize)

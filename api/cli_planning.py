@@ -8,12 +8,14 @@ loads none of the numerical stack.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from api.cli_bookings import add_bookings_arguments, bookings_from_args, check_bookings_arguments
 from api.cli_common import EXIT_NOT_SOLVED, fail, say
 from api.cli_optimizer import (
     NotSolved,
@@ -60,20 +62,27 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
         start = parse_date(args.start, field="--start")
     except InvalidInput as exc:
         raise InvalidInput(f"--start: {exc.detail}", field="--start") from None
-    if (args.url or args.key) and not args.publish:
-        raise InvalidInput("--url and --key are for --publish", field="--url")
+    if (args.url or args.key) and not (args.publish or args.sold_live):
+        raise InvalidInput("--url and --key are for --publish and --sold-live", field="--url")
+    check_bookings_arguments(args)
     url = args.url or os.environ.get("YIELDGATE_URL")
     key = args.key or os.environ.get("YIELDGATE_MANAGER_KEY")
-    if args.publish:
+    if args.publish or args.sold_live:
         from api.cli_publish import store_configured
 
         if url and not key:
-            raise InvalidInput(
-                "--key (a manager key) is needed to publish over HTTP", field="--key"
-            )
+            raise InvalidInput("--key (a manager key) is needed with --url", field="--key")
         if not url and not store_configured():
+            what = " and ".join(
+                w
+                for w, asked in (
+                    ("publish", args.publish),
+                    ("read the places sold", args.sold_live),
+                )
+                if asked
+            )
             raise InvalidInput(
-                "say where to publish: --url of a running service, or REDIS_URL", field="--url"
+                f"say where to {what}: --url of a running service, or REDIS_URL", field="--url"
             )
     settings = settings_from_args(args)
 
@@ -93,7 +102,12 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
         say(f"wrote {args.forecast_out}")
     forecast = parse_forecast(forecast_data)
     say(f"{len(forecast.days)} forecast date(s) for {venue.id} from {start}")
-    result = optimize(venue, forecast, settings=settings, progress=say)
+    on_hand = bookings_from_args(args, venue, [day.date for day in forecast.days], url, key)
+    if on_hand.curve is not None:
+        settings = dataclasses.replace(settings, booking_curve=on_hand.curve)
+    result = optimize(
+        venue, forecast, sold=on_hand.sold, as_of=on_hand.as_of, settings=settings, progress=say
+    )
     plan = plan_or_failure(result)
     write_plan(plan, result, venue.currency, args.out)
     if not args.publish:
@@ -238,16 +252,17 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     plan.add_argument("--out", required=True, metavar="P", help="Plan JSON to write")
     plan.add_argument("--forecast-out", metavar="F", help="also write the Forecast JSON here")
+    add_bookings_arguments(plan, live=True)
     add_solver_arguments(plan)
     plan.add_argument("--publish", action="store_true", help="make the plan live")
     plan.add_argument(
         "--url",
-        help="with --publish: a running service (default: YIELDGATE_URL, else straight to "
-        "REDIS_URL)",
+        help="with --publish or --sold-live: a running service (default: YIELDGATE_URL, else "
+        "straight to the store at REDIS_URL)",
     )
     plan.add_argument(
         "--key",
-        help="with --publish --url: a manager API key (default: YIELDGATE_MANAGER_KEY)",
+        help="with --url: a manager API key (default: YIELDGATE_MANAGER_KEY)",
     )
     plan.set_defaults(run=_plan)
 
