@@ -24,7 +24,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     demo = commands.add_parser(
         "demo-data",
         help="write a synthetic venue with two years of history and its true demand",
-        description="Writes venue.toml, history.csv, calendar.csv and truth.json into DIR.",
+        description="Writes venue.toml, history.csv, calendar.csv, bookings.csv and truth.json "
+        "into DIR.",
     )
     demo.add_argument("--out", required=True, metavar="DIR", help="directory to write into")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default: %(default)s)")
@@ -78,7 +79,8 @@ def _demo_data(args: argparse.Namespace) -> int:
     say(
         f"wrote {out / 'venue.toml'}, {out / 'history.csv'} ({len(world.history_rows)} rows, "
         f"{world.truth['history_start']} to {world.truth['history_end']}), "
-        f"{out / 'calendar.csv'} ({len(world.calendar_rows)} days) and {out / 'truth.json'} "
+        f"{out / 'calendar.csv'} ({len(world.calendar_rows)} days), {out / 'bookings.csv'} "
+        f"(booking dates of the last {world.spec.booking_days} days) and {out / 'truth.json'} "
         f"in {time.perf_counter() - started:.1f} s"
     )
     return 0

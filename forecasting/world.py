@@ -15,6 +15,8 @@ Ground truth (saved as truth.json beside the data):
   weekly randomised slot prices from the ladder; a sharper peak/off-peak plan), so that b is
   identified from slot-to-slot and period-to-period price differences.
 - About 1% of slot rows and a few whole days are missing (gaps, not zeros).
+- bookings.csv: when the tickets of the history's last 28 days were bought (date, booked_on,
+  tickets), lead times on the booking curve with a mean of 7 days (`mean_lead_days` in truth.json).
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ class WorldSpec:
     constant_price: float | None = None  # every slot at one price: b is not identified
     demand_scale: float = 0.85  # market size against capacity (above 1: more sold-out slots)
     gap_share: float = 0.01
+    mean_lead_days: float = 7.0  # the booking curve of bookings.csv (optimizer/booking_curve.py)
+    booking_days: int = 28  # the history's last days whose booking dates bookings.csv gives
 
 
 @dataclass
@@ -130,9 +134,13 @@ class DemoWorld:
     calendar_rows: list[dict[str, Any]]
     truth: dict[str, Any]
     true_demand: dict[tuple[dt.date, str], float] = field(default_factory=dict)
+    bookings_rows: list[dict[str, Any]] = field(default_factory=list)
 
     def history_csv(self) -> str:
         return _csv(self.history_rows)
+
+    def bookings_csv(self) -> str:
+        return _csv(self.bookings_rows)
 
     def calendar_csv(self) -> str:
         return _csv(self.calendar_rows)
@@ -336,6 +344,7 @@ def simulate_world(spec: WorldSpec | None = None) -> DemoWorld:
                     **_flags(day_values),
                 }
             )
+    bookings_rows = _bookings(spec, history_rows, end)
     truth = {
         "description": "see forecasting/world.py for the generating process",
         "history_start": spec.start.isoformat(),
@@ -348,19 +357,49 @@ def simulate_world(spec: WorldSpec | None = None) -> DemoWorld:
         "effects": effects,
         "slot_shares": shares,
         "constant_price": spec.constant_price,
+        "mean_lead_days": spec.mean_lead_days,
         "seed": spec.seed,
     }
-    return DemoWorld(spec, toml, venue, history_rows, calendar_rows, truth, true_demand)
+    return DemoWorld(
+        spec, toml, venue, history_rows, calendar_rows, truth, true_demand, bookings_rows
+    )
+
+
+def _bookings(
+    spec: WorldSpec, history_rows: list[dict[str, Any]], end: dt.date
+) -> list[dict[str, Any]]:
+    """When the tickets of the history's last `booking_days` were bought: rows of (visit date,
+    booking date, tickets). A ticket's lead time in whole days is P(lead <= d) = 1 - exp(-(d + 1)
+    / mean_lead_days), as the booking-season simulator draws them. Its own random stream, so the
+    history is the same with or without it."""
+    rng = np.random.default_rng([spec.seed, 2])
+    first = end - dt.timedelta(spec.booking_days)
+    sold: dict[str, int] = {}
+    for row in history_rows:
+        if dt.date.fromisoformat(row["date"]) >= first:
+            sold[row["date"]] = sold.get(row["date"], 0) + int(row["sold"])
+    longest = int(10 * spec.mean_lead_days)
+    upper = np.exp(-np.arange(longest + 1) / spec.mean_lead_days)
+    chances = upper - np.append(upper[1:], 0.0)  # P(lead = d); the tail lands on the longest
+    rows: list[dict[str, Any]] = []
+    for date, tickets in sorted(sold.items()):
+        visit = dt.date.fromisoformat(date)
+        for lead, n in enumerate(rng.multinomial(tickets, chances)):
+            if n:
+                booked = (visit - dt.timedelta(int(lead))).isoformat()
+                rows.append({"date": date, "booked_on": booked, "tickets": int(n)})
+    return rows
 
 
 def write_demo(out_dir: str | Path, seed: int = 7, **spec_changes: Any) -> DemoWorld:
-    """Write venue.toml, history.csv, calendar.csv and truth.json into out_dir."""
+    """Write venue.toml, history.csv, calendar.csv, bookings.csv and truth.json into out_dir."""
     world = simulate_world(WorldSpec(seed=seed, **spec_changes))
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "venue.toml").write_text(world.venue_toml, encoding="utf-8")
     (out / "history.csv").write_text(world.history_csv(), encoding="utf-8")
     (out / "calendar.csv").write_text(world.calendar_csv(), encoding="utf-8")
+    (out / "bookings.csv").write_text(world.bookings_csv(), encoding="utf-8")
     (out / "truth.json").write_text(json.dumps(world.truth, indent=2) + "\n", encoding="utf-8")
     return world
 

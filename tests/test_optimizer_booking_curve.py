@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
 from test_optimizer_plan import PEAK, VENUE_FILE, forecast_data
 
+from forecasting.world import write_demo
 from optimizer.booking_curve import (
     BookingCurve,
     parse_bookings_csv,
@@ -97,3 +99,23 @@ def test_the_optimizer_plans_for_what_the_curve_says_is_still_to_come(venue: Ven
     # All of the market is still to come against 1 - exp(-4/7) of it: more to sell, and dearer.
     assert late.kpis[0].revenue > usual.kpis[0].revenue
     assert late.kpis[0].attendance > usual.kpis[0].attendance
+
+
+def test_the_demo_worlds_bookings_give_back_its_booking_curve(tmp_path: Path) -> None:
+    world = write_demo(tmp_path, seed=7)
+    assert world.truth["mean_lead_days"] == 7.0
+    text = (tmp_path / "bookings.csv").read_text(encoding="utf-8")
+    curve = parse_bookings_csv(text, source="bookings.csv")
+    last_days = {
+        row["date"]
+        for row in world.history_rows
+        if row["date"] >= str(dt.date.fromisoformat(world.truth["history_end"]) - dt.timedelta(27))
+    }
+    sold = sum(int(r["sold"]) for r in world.history_rows if r["date"] in last_days)
+    assert curve.bookings == sold  # every ticket of those days, once
+    for days in (0, 1, 3, 7, 14, 28):
+        assert curve(days) == pytest.approx(remaining_demand_share(days, 7.0), abs=0.01)
+    # Its own random stream: the history is the one a world without bookings has.
+    without = write_demo(tmp_path / "without", seed=7, booking_days=0)
+    assert without.bookings_rows == []
+    assert without.history_csv() == world.history_csv()
