@@ -74,7 +74,7 @@ def test_demo_data_then_forecast_then_backtest(
     demo = tmp_path / "demo"
     assert run_cli("demo-data", "--out", str(demo), "--seed", "2") == 0
     assert {p.name for p in demo.iterdir()} == {
-        "venue.toml", "history.csv", "calendar.csv", "truth.json"
+        "venue.toml", "history.csv", "calendar.csv", "bookings.csv", "truth.json"
     }  # fmt: skip
     truth = json.loads((demo / "truth.json").read_text())
     start = truth["history_end"]
