@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from test_optimizer_simulate import plan_args, run
 
 from api.cli import main
 from api.cli_bookings import live_sold_counts
@@ -50,31 +51,6 @@ def open_date(world: DemoWorld) -> dt.date:
 
 def slots_on(world: DemoWorld, date: dt.date) -> list[str]:
     return sorted(entry_slots(world.venue, date))
-
-
-def plan_args(world: DemoWorld, world_dir: Path, out: Path, *more: str) -> list[str]:
-    return [
-        "plan",
-        "--venue",
-        str(world_dir / "venue.toml"),
-        "--history",
-        str(world_dir / "history.csv"),
-        "--calendar",
-        str(world_dir / "calendar.csv"),
-        "--start",
-        first_day(world).isoformat(),
-        "--days",
-        "7",
-        "--out",
-        str(out),
-        *more,
-    ]
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main(list(args))
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def on_the_day_bookings(path: Path, date: dt.date, tickets: int = 40) -> Path:
