@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 log = logging.getLogger("yieldgate.scenarios")
 PROGRESS_CHUNK_DAYS = 7
 HIDDEN_FIELDS = ("plan",)  # served by GET /v1/scenarios/{id}/plan
+# A background scenario saves a sign of life this often, also while it waits for a worker; one
+# silent for STALLED_AFTER_SECONDS ran in a service that stopped (restart, crash) and is shown
+# as failed, rather than "running" for ever.
+HEARTBEAT_SECONDS = 30.0
+STALLED_AFTER_SECONDS = 5 * HEARTBEAT_SECONDS
 
 
 def _run(job: ScenarioJob) -> ScenarioResult:
@@ -67,6 +72,28 @@ def _summarise(prepared: PreparedScenario, results: list[Any]) -> ScenarioResult
 
 def public_view(record: dict[str, Any]) -> dict[str, Any]:
     return {key: value for key, value in record.items() if key not in HIDDEN_FIELDS}
+
+
+def as_seen_at(record: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """The record, or, for a running scenario with no sign of life for STALLED_AFTER_SECONDS,
+    the record as failed: the service that ran it stopped."""
+    if record["status"] != "running":
+        return record
+    last = record.get("heartbeat_at") or record["updated_at"]
+    silent = (now - dt.datetime.fromisoformat(last)).total_seconds()
+    if silent <= STALLED_AFTER_SECONDS:
+        return record
+    return {
+        **record,
+        "status": "failed",
+        "problem": {
+            "type": "about:blank",
+            "title": "Scenario stopped",
+            "status": 503,
+            "detail": f"the service running this scenario stopped (no sign of life since {last});"
+            " run it again",
+        },
+    }
 
 
 class ScenarioService:
@@ -113,6 +140,8 @@ class ScenarioService:
             "published": [],
         }
         if request.days > self._sync_days:
+            record["heartbeat_at"] = record["updated_at"]
+        if request.days > self._sync_days:
             await self._save(record)
             task = asyncio.create_task(self._run_in_background(record, job))
             self._background.add(task)
@@ -135,7 +164,11 @@ class ScenarioService:
 
     async def list(self, venue_id: str, limit: int) -> dict[str, Any]:
         venue = self._venues.get(venue_id)
-        records = [orjson.loads(raw) for raw in await self._store.list_scenarios(venue.id, limit)]
+        now = self._clock()
+        records = [
+            as_seen_at(orjson.loads(raw), now)
+            for raw in await self._store.list_scenarios(venue.id, limit)
+        ]
         summary_fields = ("id", "name", "status", "created_at", "created_by", "rerun_of")
         return {
             "venue": venue.id,
@@ -229,6 +262,7 @@ class ScenarioService:
         )
 
     async def _run_in_background(self, record: dict[str, Any], job: ScenarioJob) -> None:
+        heartbeat = asyncio.create_task(self._heartbeat(record))
         try:
             prepared = await self._cpu.run(_prepare, job)
             dates = job.request.dates
@@ -258,11 +292,24 @@ class ScenarioService:
                 "status": 500,
                 "detail": "the scenario failed on our side; it has been logged",
             }
+        finally:
+            # Stopped before the last save, so a beat in flight cannot land after it.
+            heartbeat.cancel()
+            await asyncio.gather(heartbeat, return_exceptions=True)
         record["updated_at"] = iso_utc(self._clock())
         try:
             await self._save(record)
         except YieldgateError as exc:
             log.warning("scenario %s: could not save its end: %s", record["id"], exc.detail)
+
+    async def _heartbeat(self, record: dict[str, Any]) -> None:
+        while True:
+            await asyncio.sleep(HEARTBEAT_SECONDS)
+            record["heartbeat_at"] = iso_utc(self._clock())
+            try:
+                await self._save(record)
+            except YieldgateError as exc:
+                log.warning("scenario %s: no heartbeat saved: %s", record["id"], exc.detail)
 
     def _finish(self, record: dict[str, Any], result: ScenarioResult) -> None:
         record.update(
@@ -284,7 +331,7 @@ class ScenarioService:
         stored = await self._store.scenario(scenario_id)
         if stored is None:
             raise NotFound(f"no scenario {scenario_id!r}", field="id")
-        record: dict[str, Any] = orjson.loads(stored.record)
+        record: dict[str, Any] = as_seen_at(orjson.loads(stored.record), self._clock())
         return record
 
     @staticmethod

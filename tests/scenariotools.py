@@ -56,6 +56,7 @@ def wait_until_done(client: TestClient, scenario_id: str, timeout: float = 60.0)
     seen = []
     while time.monotonic() < deadline:
         body = client.get(f"/v1/scenarios/{scenario_id}", headers=MANAGER).json()
+        assert "progress" in body, body
         seen.append(body["progress"]["days_done"])
         if body["status"] != "running":
             body["progress_seen"] = seen

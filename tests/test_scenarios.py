@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from apitools import CHECKOUT, MANAGER, TOMORROW, problem, quote, set_sold
+import time
+from typing import Any
+
+import orjson
+import pytest
+from apitools import CHECKOUT, MANAGER, TOMORROW, FakeClock, problem, quote, set_sold
 from fastapi.testclient import TestClient
 from scenariotools import (
     VENUE,
@@ -13,6 +18,10 @@ from scenariotools import (
     upload_history,
     wait_until_done,
 )
+
+from api import scenarios
+from api.clock import iso_utc
+from api.scenarios import STALLED_AFTER_SECONDS
 
 KPIS = {
     "revenue",
@@ -199,3 +208,66 @@ def test_a_long_scenario_that_cannot_be_solved_is_marked_failed(client: TestClie
     assert failed["problem"]["field"] == "overrides.objective.min_revenue"
     response = client.post(f"/v1/scenarios/{failed['id']}/publish", headers=MANAGER)
     assert "has no plan" in problem(response, 409, "id")["detail"]
+
+
+def test_a_scenario_whose_service_stopped_is_shown_failed(
+    client: TestClient, clock: FakeClock
+) -> None:
+    # What a service that crashed mid-scenario leaves behind: a running record nobody updates.
+    started = iso_utc(clock())
+    stuck = {
+        "id": "sc_stuck0000001",
+        "venue": VENUE,
+        "name": "crashed",
+        "status": "running",
+        "created_at": started,
+        "created_by": "manager:x",
+        "updated_at": started,
+        "heartbeat_at": started,
+        "rerun_of": None,
+        "request": scenario_body(days=45),
+        "progress": {"days_done": 14, "days": 45},
+        "published": [],
+    }
+    store = client.app.state.services.store  # type: ignore[attr-defined]
+    assert client.portal is not None
+    client.portal.call(store.save_scenario, VENUE, stuck["id"], orjson.dumps(stuck))
+
+    def seen() -> dict[str, Any]:
+        response = client.get(f"/v1/scenarios/{stuck['id']}", headers=MANAGER)
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    clock.advance(seconds=STALLED_AFTER_SECONDS)
+    assert seen()["status"] == "running"  # a few missed beats: still within the grace
+    clock.advance(seconds=1)
+    stopped = seen()
+    assert stopped["status"] == "failed"
+    assert "stopped" in stopped["problem"]["detail"] and started in stopped["problem"]["detail"]
+    listed = client.get("/v1/scenarios", params={"venue": VENUE}, headers=MANAGER).json()
+    assert [s["status"] for s in listed["scenarios"] if s["id"] == stuck["id"]] == ["failed"]
+    response = client.post(f"/v1/scenarios/{stuck['id']}/publish", headers=MANAGER)
+    assert "run it again" in problem(response, 409, "id")["detail"]
+
+
+def test_a_long_scenario_beats_while_it_waits_and_runs(
+    client: TestClient, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(scenarios, "HEARTBEAT_SECONDS", 0.01)
+    upload_history(client)
+    response = client.post("/v1/scenarios", json=scenario_body(days=45), headers=MANAGER)
+    assert response.status_code == 202, response.text
+    accepted = response.json()
+    assert accepted["heartbeat_at"] == accepted["created_at"]
+    # Ten minutes pass (on the service's clock) while it fits: its beats keep it alive.
+    clock.advance(minutes=10)
+    later = iso_utc(clock())
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        body = client.get(f"/v1/scenarios/{accepted['id']}", headers=MANAGER).json()
+        if body.get("heartbeat_at") == later:
+            break
+        time.sleep(0.01)
+    assert body.get("heartbeat_at") == later, body
+    assert body["status"] in ("running", "done")
+    assert wait_until_done(client, accepted["id"])["status"] == "done"
