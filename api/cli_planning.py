@@ -28,8 +28,8 @@ from pricing.calendar import parse_date
 from pricing.errors import InvalidInput, YieldgateError
 
 if TYPE_CHECKING:
+    from optimizer.comparison import Comparison
     from optimizer.reoptimise import Reoptimisation
-    from optimizer.simulate import Comparison
 
 
 def _positive_int(text: str) -> int:
@@ -129,7 +129,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _simulate_or_raise(args: argparse.Namespace) -> int:
-    from optimizer.simulate import compare_with_flat_prices, comparison_as_dict, load_world
+    from optimizer.comparison import compare_with_flat_prices, comparison_as_dict
+    from optimizer.world_truth import load_world
     from pricing.plan import parse_plan
 
     truth = load_world(args.world)

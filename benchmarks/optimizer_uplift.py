@@ -13,7 +13,7 @@ Printed, besides the simulated table:
   wherever capacity does not bind, so this bounds what any static plan can add;
 - the simulated uplift with the revenue objective (the venue asks for `balanced`, which gives
   up revenue for comfort);
-- the upper bound for any policy at all (`optimizer.simulate.revenue_upper_bound`: the
+- the upper bound for any policy at all (`optimizer.world_truth.revenue_upper_bound`: the
   sales-based LP on the true mean demand, which no policy's expected revenue can exceed, however
   it learns or re-solves) against the simulated best flat price: the most uplift this world
   allows, and how much of it the plans take.
@@ -40,18 +40,12 @@ from forecasting.forecast import build_forecast
 from forecasting.history import load_calendar, load_history
 from forecasting.model import fit_demand
 from forecasting.world import write_demo
+from optimizer.comparison import Comparison, compare_with_flat_prices
 from optimizer.forecast_io import Forecast, ForecastSlot, parse_forecast
 from optimizer.reoptimise import Reoptimisation
 from optimizer.run import OptimizerSettings, optimize
-from optimizer.simulate import (
-    Comparison,
-    WorldTruth,
-    compare_with_flat_prices,
-    load_world,
-    revenue_upper_bound,
-    truth_forecast,
-)
 from optimizer.solve import SolverName
+from optimizer.world_truth import WorldTruth, load_world, revenue_upper_bound, truth_forecast
 from pricing.plan import Plan
 from pricing.venue import Objective, Venue
 
