@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 
 from api import problems
 from api.auth import KeyRing
+from api.calendars import CalendarService
 from api.clock import Clock, system_clock
 from api.cpu_work import CpuWork
 from api.day_state import DayStateReader
@@ -84,8 +85,16 @@ def create_app(
         plans = PlanService(venues, store, clock)
         cpu = CpuWork(settings.scenario_workers, processes=settings.scenario_processes)
         histories = HistoryService(venues, store, clock, cpu, settings.history_dir)
+        calendars = CalendarService(venues, store, clock, cpu, settings.history_dir)
         scenario_service = ScenarioService(
-            venues, store, plans, histories, clock, cpu, sync_days=settings.scenario_sync_days
+            venues,
+            store,
+            plans,
+            histories,
+            calendars,
+            clock,
+            cpu,
+            sync_days=settings.scenario_sync_days,
         )
         app.state.services = Services(
             settings=settings,
@@ -103,6 +112,7 @@ def create_app(
             sales=SaleService(venues, store, plan_cache, signer, clock),
             plans=plans,
             histories=histories,
+            calendars=calendars,
             scenarios=scenario_service,
         )
         await plans.publish_at_start(start_plans)

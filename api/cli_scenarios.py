@@ -5,6 +5,7 @@ keys) and the files to work from, relative to the TOML file:
 
     venue = "demo/venue.toml"         # required
     history = "demo/history.csv"      # required
+    calendar = "demo/calendar.csv"    # optional: holidays, events, weather, closed days
     live_plan = "plan.json"           # optional; without it, the bootstrap plan stands in
     sold = "sold.csv"                 # optional: date,slot,sold of tickets on hand
     as_of = 2026-11-23                # optional: the booking date (default: today at the venue)
@@ -33,6 +34,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from api.calendars import check_calendar
 from api.cli_common import guarded, say
 from api.histories import check_history, decode_csv, history_version
 from api.plan_prices import day_prices
@@ -43,7 +45,7 @@ from pricing.calendar import parse_date
 from pricing.errors import InvalidInput
 from pricing.venue import Venue, parse_venue_toml
 
-FILE_KEYS = ("venue", "history", "live_plan", "sold", "as_of")
+FILE_KEYS = ("venue", "history", "calendar", "live_plan", "sold", "as_of")
 KPI_LABELS = {
     "revenue": "revenue",
     "attendance": "attendance",
@@ -90,6 +92,11 @@ def _run(args: argparse.Namespace) -> int:
         dt.date.fromisoformat(checked["first_date"]),
         dt.date.fromisoformat(checked["last_date"]),
     )
+    calendar_text = None
+    if "calendar" in data:
+        calendar_path = _path(data, "calendar", here)
+        calendar_text = decode_csv(calendar_path.read_bytes(), str(calendar_path))
+        check_calendar(calendar_text, str(calendar_path))
     sold = _sold(data, here)
     check_overrides(request, venue, sold)
     scenario_venue(venue, request.overrides)
@@ -99,6 +106,7 @@ def _run(args: argparse.Namespace) -> int:
         venue=venue,
         history_csv=history_text,
         history_version=history_version(history_bytes),
+        calendar_csv=calendar_text,
         live_version=live_source,
         live_plan=live_plan,
         sold=sold,

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Header, Request
 
 from api.auth import KeyRing, Principal
+from api.calendars import CalendarService
 from api.histories import HistoryService
 from api.planning import PlanService
 from api.quoting import QuoteService
@@ -30,6 +31,7 @@ class Services:
     sales: SaleService
     plans: PlanService
     histories: HistoryService
+    calendars: CalendarService
     scenarios: ScenarioService
 
 

@@ -50,6 +50,22 @@ def decode_csv(body: bytes, source: str) -> str:
         raise InvalidInput(f"{source}: not UTF-8 text (byte {exc.start})", field="body") from None
 
 
+def uploaded_csv(body: bytes, content_type: str | None, what: str) -> str:
+    """The text of an uploaded CSV (the history or the calendar), or why it is refused."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type not in CSV_MEDIA_TYPES:
+        raise UnsupportedMediaType(
+            f"send the {what} as text/csv, not {media_type or 'no content type'}",
+            field="content-type",
+        )
+    if len(body) > MAX_HISTORY_BYTES:
+        raise PayloadTooLarge(
+            f"the {what} is {len(body)} bytes; at most {MAX_HISTORY_BYTES} are accepted",
+            field="body",
+        )
+    return decode_csv(body, "body")
+
+
 def check_history(text: str, venue: Venue, source: str) -> dict[str, Any]:
     """Parse the whole CSV (errors name line and column); runs in a worker thread."""
     from forecasting.history import parse_history
@@ -84,18 +100,7 @@ class HistoryService:
         self, venue_id: str, body: bytes, content_type: str | None, actor: str
     ) -> dict[str, Any]:
         venue = self._venues.get(venue_id)
-        media_type = (content_type or "").split(";")[0].strip().lower()
-        if media_type not in CSV_MEDIA_TYPES:
-            raise UnsupportedMediaType(
-                f"send the history as text/csv, not {media_type or 'no content type'}",
-                field="content-type",
-            )
-        if len(body) > MAX_HISTORY_BYTES:
-            raise PayloadTooLarge(
-                f"the history is {len(body)} bytes; at most {MAX_HISTORY_BYTES} are accepted",
-                field="body",
-            )
-        text = decode_csv(body, "body")
+        text = uploaded_csv(body, content_type, "history")
         checked = await self._cpu.run(check_history, text, venue, "body")
         meta: dict[str, Any] = {
             "version": history_version(body),
@@ -103,12 +108,12 @@ class HistoryService:
             "uploaded_at": iso_utc(self._clock()),
             "uploaded_by": actor,
         }
-        await self._store.put_history(venue.id, body, meta)
+        await self._store.put_document(venue.id, "history", body, meta)
         return {"venue": venue.id, "source": "uploaded", **meta}
 
     async def describe(self, venue_id: str) -> dict[str, Any]:
         venue = self._venues.get(venue_id)
-        stored = await self._store.history(venue.id)
+        stored = await self._store.document(venue.id, "history")
         if stored is not None:
             return {"venue": venue.id, "source": "uploaded", **stored.meta}
         history = await self.resolve(venue)
@@ -117,7 +122,7 @@ class HistoryService:
 
     async def resolve(self, venue: Venue) -> VenueHistory:
         """The venue's history to forecast from; 409 when it has none."""
-        stored = await self._store.history(venue.id)
+        stored = await self._store.document(venue.id, "history")
         if stored is not None:
             return VenueHistory(
                 stored.body.decode("utf-8-sig"),

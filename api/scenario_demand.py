@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from api.scenario_request import Overrides
-from forecasting.history import parse_history
+from forecasting.history import Calendar, parse_history
 from forecasting.model import DemandModel, fit_demand
 from pricing.venue import Venue
 
@@ -94,13 +94,33 @@ fitted_models = _ModelCache(MODEL_CACHE_SIZE)
 
 
 def scenario_demand(
-    model: DemandModel, dates: Sequence[dt.date], overrides: Overrides
+    model: DemandModel,
+    dates: Sequence[dt.date],
+    overrides: Overrides,
+    calendar: Calendar | None = None,
 ) -> ScenarioDemand:
+    """Demand of the scenario's days: the venue's calendar (holidays, events, weather, closed
+    days) where it has one, the scenario's events and demand multipliers on top."""
     notes = list(dict.fromkeys(model.notes_))
-    notes.append(
-        "no calendar: days are ordinary but for the scenario's events, weather at the "
-        "history's monthly averages"
-    )
+    known: dict[dt.date, dict[str, float | None]] = {}
+    if calendar is None:
+        notes.append(
+            "no calendar: days are ordinary but for the scenario's events, weather at the "
+            "history's monthly averages"
+        )
+    else:
+        notes.extend(calendar.warnings)
+        known = calendar.days
+        closed = [d for d in dates if d in calendar.closed]
+        if closed:
+            notes.append(f"closed by the venue's calendar: {', '.join(map(str, closed))}")
+        unknown = [d for d in dates if d not in calendar.days and d not in calendar.closed]
+        if unknown:
+            notes.append(
+                f"{len(unknown)} day(s) not in the venue's calendar (first {unknown[0]}): "
+                "assumed ordinary, weather at the history's monthly average"
+            )
+        dates = [d for d in dates if d not in calendar.closed]
     events = set(overrides.events)
     event_in_model = "event" in model.features_.names and model.name == "mnl"
     if events and not event_in_model:
@@ -120,7 +140,10 @@ def scenario_demand(
         slots, weights = model.slot_weights(date, np.array([reference]))
         if not slots:
             continue  # the venue is closed that day
-        covariates: dict[str, float | None] = {"event": 1.0 if date in events else 0.0}
+        covariates = dict(known.get(date, {}))
+        if date in events:
+            covariates["event"] = 1.0
+        covariates.setdefault("event", 0.0)
         arrivals = float(np.exp(model.log_market(date, covariates)))
         if date in events and not event_in_model:
             arrivals *= DEFAULT_EVENT_UPLIFT

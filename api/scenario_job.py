@@ -16,6 +16,7 @@ class ScenarioJob:
     venue: Venue  # as registered: the live plan runs under its rules
     history_csv: str
     history_version: str
+    calendar_csv: str | None  # the venue's Calendar CSV, if it has one
     live_version: str | None
     live_plan: bytes | None  # Plan JSON of the live version, if any
     sold: Mapping[tuple[dt.date, str], int]

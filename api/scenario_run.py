@@ -21,6 +21,7 @@ from api.scenario_checks import scenario_venue
 from api.scenario_demand import ScenarioDemand, fitted_models, scenario_demand
 from api.scenario_job import ScenarioJob
 from api.scenario_plan import plan_scenario_day
+from forecasting.history import parse_calendar
 from optimizer.to_plan import plan_version
 from pricing.plan import Plan, PlanDay, parse_plan
 from pricing.venue import Venue
@@ -58,7 +59,10 @@ def prepare(job: ScenarioJob) -> PreparedScenario:
     request = job.request
     venue = scenario_venue(job.venue, request.overrides)
     model = fitted_models.get(job.venue, job.history_csv, job.history_version)
-    demand = scenario_demand(model, request.dates, request.overrides)
+    calendar = None
+    if job.calendar_csv is not None:
+        calendar = parse_calendar(job.calendar_csv, source=f"{job.venue.id} calendar")
+    demand = scenario_demand(model, request.dates, request.overrides, calendar)
     live: dict[dt.date, PlanDay] = {}
     if job.live_plan is not None:
         plan: Plan = parse_plan(orjson.loads(job.live_plan))

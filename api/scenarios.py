@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from api.calendars import CalendarService
 from api.clock import Clock, iso_utc
 from api.cpu_work import CpuWork
 from api.histories import HistoryService
@@ -103,6 +104,7 @@ class ScenarioService:
         store: Store,
         plans: PlanService,
         histories: HistoryService,
+        calendars: CalendarService,
         clock: Clock,
         cpu: CpuWork,
         *,
@@ -112,6 +114,7 @@ class ScenarioService:
         self._store = store
         self._plans = plans
         self._histories = histories
+        self._calendars = calendars
         self._clock = clock
         self._cpu = cpu
         self._sync_days = sync_days
@@ -238,6 +241,7 @@ class ScenarioService:
 
     async def _job(self, request: ScenarioRequest, venue: Venue) -> ScenarioJob:
         history = await self._histories.resolve(venue)
+        calendar = await self._calendars.resolve(venue.id)
         now = self._clock()
         today = local_now(venue, now).date()
         check_dates(request, today, history.first_date, history.last_date)
@@ -254,6 +258,7 @@ class ScenarioService:
             venue=venue,
             history_csv=history.csv,
             history_version=history.version,
+            calendar_csv=None if calendar is None else calendar.csv,
             live_version=live_version,
             live_plan=live_plan,
             sold=sold,

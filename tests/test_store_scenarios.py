@@ -12,19 +12,29 @@ VENUE = "city-museum"
 OTHER = "harbour-zoo"
 
 
-async def test_no_history_reads_as_none(store: Store) -> None:
-    assert await store.history(VENUE) is None
+async def test_no_document_reads_as_none(store: Store) -> None:
+    assert await store.document(VENUE, "history") is None
+    assert await store.document(VENUE, "calendar") is None
 
 
-async def test_a_history_is_replaced_whole_with_its_metadata(store: Store) -> None:
-    await store.put_history(VENUE, b"date,slot\n1", {"version": "v1", "rows": 1})
-    await store.put_history(VENUE, b"date,slot\n2\n3", {"version": "v2", "rows": 2})
+async def test_a_document_is_replaced_whole_with_its_metadata(store: Store) -> None:
+    await store.put_document(VENUE, "history", b"date,slot\n1", {"version": "v1", "rows": 1})
+    await store.put_document(VENUE, "history", b"date,slot\n2\n3", {"version": "v2", "rows": 2})
 
-    stored = await store.history(VENUE)
+    stored = await store.document(VENUE, "history")
     assert stored is not None
     assert stored.body == b"date,slot\n2\n3"
     assert stored.meta == {"version": "v2", "rows": 2}
-    assert await store.history(OTHER) is None
+    assert await store.document(OTHER, "history") is None
+
+
+async def test_a_venues_history_and_calendar_are_kept_apart(store: Store) -> None:
+    await store.put_document(VENUE, "history", b"h", {"version": "h1"})
+    await store.put_document(VENUE, "calendar", b"c", {"version": "c1"})
+    history = await store.document(VENUE, "history")
+    calendar = await store.document(VENUE, "calendar")
+    assert history is not None and history.body == b"h"
+    assert calendar is not None and calendar.body == b"c" and calendar.meta == {"version": "c1"}
 
 
 async def test_an_unknown_scenario_reads_as_none(store: Store) -> None:

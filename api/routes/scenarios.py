@@ -1,4 +1,4 @@
-"""What-if scenarios and the venue histories they forecast from (manager role)."""
+"""What-if scenarios and the venue histories and calendars they forecast from (manager role)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,25 @@ async def put_history(
 @router.get("/venues/{venue}/history")
 async def get_history(venue: str, services: ServicesDep, _: ManagerKey) -> Response:
     return json_response(await services.histories.describe(venue))
+
+
+@router.put(
+    "/venues/{venue}/calendar",
+    openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}},
+)
+async def put_calendar(
+    venue: str, request: Request, services: ServicesDep, principal: ManagerKey
+) -> Response:
+    body = await request.body()
+    content_type = request.headers.get("content-type")
+    return json_response(
+        await services.calendars.upload(venue, body, content_type, principal.actor)
+    )
+
+
+@router.get("/venues/{venue}/calendar")
+async def get_calendar(venue: str, services: ServicesDep, _: ManagerKey) -> Response:
+    return json_response(await services.calendars.describe(venue))
 
 
 @router.post("/scenarios")

@@ -88,9 +88,13 @@ class AuditEntry:
     details: dict[str, object] = field(default_factory=dict)
 
 
+# The CSV files a venue uploads for its forecasts: its sales history and its calendar.
+DocumentKind = Literal["history", "calendar"]
+
+
 @dataclass(frozen=True, slots=True)
-class StoredHistory:
-    """A venue's uploaded History CSV and what was learnt checking it (version, rows, dates)."""
+class StoredDocument:
+    """A venue's uploaded CSV (history or calendar) and what was learnt checking it."""
 
     body: bytes
     meta: dict[str, object]
@@ -159,10 +163,12 @@ class Store(Protocol):
     async def audit(self, venue: str, limit: int = 100) -> list[AuditEntry]:
         """Publishes and rollbacks, newest first."""
 
-    async def put_history(self, venue: str, body: bytes, meta: dict[str, object]) -> None:
-        """Replace the venue's history CSV and its metadata together, in one write."""
+    async def put_document(
+        self, venue: str, kind: DocumentKind, body: bytes, meta: dict[str, object]
+    ) -> None:
+        """Replace the venue's CSV of this kind and its metadata together, in one write."""
 
-    async def history(self, venue: str) -> StoredHistory | None: ...
+    async def document(self, venue: str, kind: DocumentKind) -> StoredDocument | None: ...
 
     async def save_scenario(self, venue: str, scenario_id: str, record: bytes) -> None:
         """Create or replace a scenario's record; a new id goes first in the venue's list."""

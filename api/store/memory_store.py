@@ -15,12 +15,13 @@ from api.store.base import (
     AuditEntry,
     CancelResult,
     DayState,
+    DocumentKind,
     PlanMeta,
     PublishResult,
     RollbackResult,
     SaleRequest,
     SaleResult,
-    StoredHistory,
+    StoredDocument,
     StoredScenario,
 )
 
@@ -50,7 +51,7 @@ class MemoryStore:
         self._order_venues: dict[str, str] = {}  # order id -> the venue that used it first
         self._plans: dict[str, _VenuePlans] = {}
         self._audit_ids = count(1)
-        self._histories: dict[str, StoredHistory] = {}
+        self._documents: dict[tuple[str, DocumentKind], StoredDocument] = {}
         self._scenarios: dict[str, StoredScenario] = {}  # id -> venue and record
         self._scenario_ids: dict[str, list[str]] = {}  # venue -> ids, newest first
 
@@ -176,11 +177,13 @@ class MemoryStore:
     async def audit(self, venue: str, limit: int = 100) -> list[AuditEntry]:
         return list(islice(reversed(self._venue_plans(venue).audit), max(limit, 0)))
 
-    async def put_history(self, venue: str, body: bytes, meta: dict[str, object]) -> None:
-        self._histories[venue] = StoredHistory(bytes(body), json.loads(json.dumps(meta)))
+    async def put_document(
+        self, venue: str, kind: DocumentKind, body: bytes, meta: dict[str, object]
+    ) -> None:
+        self._documents[(venue, kind)] = StoredDocument(bytes(body), json.loads(json.dumps(meta)))
 
-    async def history(self, venue: str) -> StoredHistory | None:
-        return self._histories.get(venue)
+    async def document(self, venue: str, kind: DocumentKind) -> StoredDocument | None:
+        return self._documents.get((venue, kind))
 
     async def save_scenario(self, venue: str, scenario_id: str, record: bytes) -> None:
         if scenario_id not in self._scenarios:

@@ -27,12 +27,13 @@ from api.store.base import (
     AuditEntry,
     CancelResult,
     DayState,
+    DocumentKind,
     PlanMeta,
     PublishResult,
     RollbackResult,
     SaleRequest,
     SaleResult,
-    StoredHistory,
+    StoredDocument,
     StoredScenario,
     StoreUnavailable,
 )
@@ -202,8 +203,8 @@ class _Keys:
     def audit(self, venue: str) -> str:
         return f"{self._venue(venue)}:audit"
 
-    def history(self, venue: str) -> str:
-        return f"{self._venue(venue)}:history"
+    def document(self, venue: str, kind: DocumentKind) -> str:
+        return f"{self._venue(venue)}:{kind}"
 
     def scenario(self, venue: str, scenario_id: str) -> str:
         return f"{self._venue(venue)}:scenario:{scenario_id}"
@@ -546,18 +547,21 @@ class RedisStore:
             for entry_id, fields in cast(list[tuple[bytes, dict[bytes, bytes]]], entries)
         ]
 
-    async def put_history(self, venue: str, body: bytes, meta: dict[str, object]) -> None:
+    async def put_document(
+        self, venue: str, kind: DocumentKind, body: bytes, meta: dict[str, object]
+    ) -> None:
         with _unavailable_on_failure():
             await self._client.hset(
-                self._keys.history(venue), mapping={"body": body, "meta": json.dumps(meta)}
+                self._keys.document(venue, kind), mapping={"body": body, "meta": json.dumps(meta)}
             )
 
-    async def history(self, venue: str) -> StoredHistory | None:
+    async def document(self, venue: str, kind: DocumentKind) -> StoredDocument | None:
         with _unavailable_on_failure():
-            body, meta = await self._client.hmget(self._keys.history(venue), ["body", "meta"])
+            key = self._keys.document(venue, kind)
+            body, meta = await self._client.hmget(key, ["body", "meta"])
         if body is None or meta is None:
             return None
-        return StoredHistory(cast(bytes, body), json.loads(meta))
+        return StoredDocument(cast(bytes, body), json.loads(meta))
 
     async def save_scenario(self, venue: str, scenario_id: str, record: bytes) -> None:
         with _unavailable_on_failure():
