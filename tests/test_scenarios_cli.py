@@ -72,3 +72,21 @@ def test_the_cli_refuses_contradictory_overrides_in_one_line(
     error = capsys.readouterr().err
     assert error.startswith("yieldgate: overrides.prices.floor: floor 24.0 is above ceiling 22.0")
     assert not scenario_file.with_suffix(".png").exists()
+
+
+def test_the_cli_takes_the_venues_calendar(
+    scenario_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    calendar = scenario_file.with_name("calendar.csv")
+    calendar.write_text("date,closed\n2027-03-04,1\n", encoding="utf-8")
+    scenario_file.write_text('calendar = "calendar.csv"\n' + SCENARIO, encoding="utf-8")
+    plan_path = scenario_file.with_name("plan.json")
+
+    assert main(["scenario", str(scenario_file), "--plan", str(plan_path)]) == 0
+
+    out = capsys.readouterr().out
+    assert "note: closed by the venue's calendar: 2027-03-04" in out
+    assert "2027-03-04" not in {day["date"] for day in json.loads(plan_path.read_text())["days"]}
+    calendar.write_text("date,closed\n2027-03-04,maybe\n", encoding="utf-8")
+    assert main(["scenario", str(scenario_file)]) == 2
+    assert "calendar.csv line 2, column closed" in capsys.readouterr().err
