@@ -142,6 +142,11 @@ def scenario_venue(venue: Venue, overrides: Overrides) -> Venue:
 def _override_field(venue_field: str, overrides: Overrides, base: float) -> str:
     """The request field behind a venue-level complaint (base is never overridden itself)."""
     prices = overrides.prices
+    if venue_field.startswith("prices.fairness") and prices is not None:
+        # The venue's own fairness rule is not overridable: the scenario's prices broke it.
+        for name in ("floor", "ceiling", "ladder"):
+            if getattr(prices, name, None) is not None:
+                return f"overrides.prices.{name}"
     if venue_field.startswith("prices.base") and prices is not None:
         if prices.floor is not None and prices.floor > base:
             return "overrides.prices.floor"

@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 from test_optimizer_plan import PEAK, VENUE_FILE, forecast_data, run_cli
 
+from api.scenario_checks import scenario_venue
 from api.scenario_demand import DemandDay, ScenarioDemand, SlotDemand
 from api.scenario_plan import plan_scenario_day
 from api.scenario_request import Overrides
 from optimizer.forecast_io import parse_forecast
 from optimizer.lp import FairnessRule
 from optimizer.run import OptimizerSettings, fairness_of, optimize
+from pricing.errors import InvalidInput
 from pricing.plan import Plan, parse_plan, validate_plan
 from pricing.venue import Venue, parse_venue_toml
 
@@ -120,3 +122,11 @@ def test_a_scenario_plan_keeps_the_venue_rule(fair: Venue) -> None:
     for slot in planned[0].slots:
         low = sum(step.units for step in slot.steps if step.price <= 14)
         assert low >= math.ceil(0.2 * slot.capacity), slot.slot
+
+
+def test_a_scenario_floor_above_the_fair_price_names_the_floor(fair: Venue) -> None:
+    overrides = Overrides.model_validate({"prices": {"floor": 18}})
+    with pytest.raises(InvalidInput) as refused:
+        scenario_venue(fair, overrides)
+    assert refused.value.field == "overrides.prices.floor"
+    assert "max_price 14" in refused.value.detail
