@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import urllib.error
@@ -21,7 +22,7 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from api.cli_common import say
 from pricing.errors import InvalidInput, ServiceUnavailable
@@ -50,25 +51,28 @@ def add_bookings_arguments(command: argparse.ArgumentParser, *, live: bool) -> N
     command.add_argument(
         "--as-of",
         metavar="DATE",
-        help="the day the places sold were counted (YYYY-MM-DD; default: today at the venue)",
+        help="the first day whose bookings the places sold do not hold yet (YYYY-MM-DD; "
+        "default: tomorrow at the venue, as counts taken today hold today's bookings)",
     )
     command.add_argument(
         "--bookings",
         metavar="B",
         help="CSV of past bookings (date,booked_on[,tickets]) to learn how much of a date's "
-        "demand is still to come (default: a documented curve, mean lead 7 days)",
+        "demand is still to come; visit dates from --as-of on are left out (default: a "
+        "documented curve, mean lead 7 days)",
     )
 
 
 @dataclass(frozen=True)
 class BookingsOnHand:
-    sold: SoldCounts | None = None  # None: plan the whole season
+    sold: SoldCounts | None = None  # None: plan the whole season (or, with live, not read yet)
     as_of: dt.date | None = None
     curve: BookingCurve | None = None  # None: the optimizer's default
+    live: bool = False  # the places sold are to be read from the service or the store
 
 
 def check_bookings_arguments(args: argparse.Namespace) -> None:
-    """What can be told wrong before anything is fitted or read."""
+    """What can be told wrong from the flags alone."""
     re_optimising = bool(args.sold or getattr(args, "sold_live", False))
     if args.as_of and not re_optimising:
         raise InvalidInput("--as-of goes with --sold", field="--as-of")
@@ -78,41 +82,52 @@ def check_bookings_arguments(args: argparse.Namespace) -> None:
         )
 
 
-def bookings_from_args(
-    args: argparse.Namespace,
-    venue: Venue,
-    dates: Sequence[dt.date],
-    url: str | None = None,
-    key: str | None = None,
-) -> BookingsOnHand:
+def read_bookings_arguments(args: argparse.Namespace, venue: Venue) -> BookingsOnHand:
+    """The flags and files, read and checked before anything is fitted (not the live counts:
+    `with_live_counts` reads those once the dates are known)."""
     from optimizer.booking_curve import parse_bookings_csv
     from optimizer.forecast_io import parse_sold_csv
     from pricing.calendar import parse_date
 
     check_bookings_arguments(args)
-    if args.sold:
-        sold = parse_sold_csv(_read(args.sold, "--sold"), source=args.sold)
-    elif getattr(args, "sold_live", False):
-        sold = live_sold_counts(venue.id, dates, url, key)
-        say(f"read {sum(sold.values()):,} place(s) sold on {len(dates)} date(s)")
-    else:
+    live = bool(getattr(args, "sold_live", False))
+    if not (args.sold or live):
         return BookingsOnHand()
     try:
         as_of = parse_date(args.as_of, field="--as-of") if args.as_of else None
     except InvalidInput as exc:
         raise InvalidInput(f"--as-of: {exc.detail}", field="--as-of") from None
+    as_of = as_of or dt.datetime.now(venue.zone).date() + dt.timedelta(days=1)
+    sold = parse_sold_csv(_read(args.sold, "--sold"), source=args.sold) if args.sold else None
     curve = None
     if args.bookings:
-        curve = parse_bookings_csv(_read(args.bookings, "--bookings"), source=args.bookings)
+        text = _read(args.bookings, "--bookings")
+        curve = parse_bookings_csv(text, source=args.bookings, visits_before=as_of)
         say(curve.describe())
-    return BookingsOnHand(sold, as_of or dt.datetime.now(venue.zone).date(), curve)
+    return BookingsOnHand(sold, as_of, curve, live)
+
+
+def with_live_counts(
+    on_hand: BookingsOnHand,
+    venue: Venue,
+    dates: Sequence[dt.date],
+    url: str | None,
+    key: str | None,
+) -> BookingsOnHand:
+    if not on_hand.live:
+        return on_hand
+    sold = live_sold_counts(venue.id, dates, url, key)
+    say(f"read {sum(sold.values()):,} place(s) sold on {len(dates)} date(s)")
+    return dataclasses.replace(on_hand, sold=sold)
 
 
 def _read(path: str, option: str) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return Path(path).read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InvalidInput(f"{path}: {exc.strerror}", field=option) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not UTF-8 text (byte {exc.start})", field=option) from None
 
 
 def live_sold_counts(
@@ -142,14 +157,29 @@ def _over_http(venue: str, dates: Sequence[dt.date], url: str, key: str | None) 
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
-                body = json.loads(response.read())
+                body = _json_object(response.read(), url)
         except urllib.error.HTTPError as exc:
-            detail = json.loads(exc.read() or b"{}").get("detail", f"HTTP {exc.code}")
+            answer = _json_object(exc.read(), url, exc.code)
+            detail = answer.get("detail", f"HTTP {exc.code}")
             raise InvalidInput(f"places sold on {date}: {detail}", field="sold") from None
         except urllib.error.URLError as exc:
             raise ServiceUnavailable(f"cannot reach {url}: {exc.reason}") from None
+        except (TimeoutError, OSError) as exc:
+            raise ServiceUnavailable(f"{url} did not answer: {exc}") from None
         counts.update(_day_counts(date, body.get("sold", {})))
     return counts
+
+
+def _json_object(raw: bytes, url: str, status: int | None = None) -> dict[str, Any]:
+    """A yieldgate answer, or ServiceUnavailable saying what answered instead."""
+    try:
+        body = json.loads(raw or b"{}")
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        code = f" (HTTP {status})" if status else ""
+        raise ServiceUnavailable(f"{url} gave an answer that is not yieldgate's{code}")
+    return body
 
 
 async def _from_store(venue: str, dates: Sequence[dt.date]) -> SoldCounts:
@@ -167,6 +197,8 @@ async def _from_store(venue: str, dates: Sequence[dt.date]) -> SoldCounts:
 
 
 def _day_counts(date: dt.date, sold: object) -> SoldCounts:
-    if not isinstance(sold, dict):
+    if not isinstance(sold, dict) or not all(
+        isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in sold.values()
+    ):
         raise InvalidInput(f"places sold on {date}: not an object of slot counts", field="sold")
-    return {(date, str(slot)): int(n) for slot, n in sold.items() if int(n) > 0}
+    return {(date, str(slot)): n for slot, n in sold.items() if n > 0}

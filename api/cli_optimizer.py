@@ -12,7 +12,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from api.cli_bookings import add_bookings_arguments, bookings_from_args, check_bookings_arguments
+from api.cli_bookings import (
+    add_bookings_arguments,
+    check_bookings_arguments,
+    read_bookings_arguments,
+)
 from api.cli_common import EXIT_NOT_SOLVED, fail, say
 from pricing.errors import InvalidInput, YieldgateError
 
@@ -100,8 +104,8 @@ def _optimize(args: argparse.Namespace) -> int:
         check_bookings_arguments(args)
         settings = settings_from_args(args)
         venue = parse_venue_toml(_read(args.venue), source=args.venue)
+        on_hand = read_bookings_arguments(args, venue)
         forecast = load_forecast(_read(args.forecast), source=args.forecast)
-        on_hand = bookings_from_args(args, venue, [day.date for day in forecast.days])
         if on_hand.curve is not None:
             settings = dataclasses.replace(settings, booking_curve=on_hand.curve)
         say(f"{len(forecast.days)} forecast date(s) for {venue.id}")

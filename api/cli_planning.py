@@ -15,7 +15,12 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from api.cli_bookings import add_bookings_arguments, bookings_from_args, check_bookings_arguments
+from api.cli_bookings import (
+    add_bookings_arguments,
+    check_bookings_arguments,
+    read_bookings_arguments,
+    with_live_counts,
+)
 from api.cli_common import EXIT_NOT_SOLVED, fail, say
 from api.cli_optimizer import (
     NotSolved,
@@ -26,6 +31,7 @@ from api.cli_optimizer import (
 )
 from pricing.calendar import parse_date
 from pricing.errors import InvalidInput, YieldgateError
+from pricing.venue import Venue, parse_venue_toml
 
 if TYPE_CHECKING:
     from optimizer.comparison import Comparison
@@ -85,6 +91,7 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
                 f"say where to {what}: --url of a running service, or REDIS_URL", field="--url"
             )
     settings = settings_from_args(args)
+    on_hand = read_bookings_arguments(args, _venue(args.venue))
 
     from api.cli_forecasting import fit_history_model
     from forecasting.forecast import build_forecast, write_forecast
@@ -102,7 +109,7 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
         say(f"wrote {args.forecast_out}")
     forecast = parse_forecast(forecast_data)
     say(f"{len(forecast.days)} forecast date(s) for {venue.id} from {start}")
-    on_hand = bookings_from_args(args, venue, [day.date for day in forecast.days], url, key)
+    on_hand = with_live_counts(on_hand, venue, [day.date for day in forecast.days], url, key)
     if on_hand.curve is not None:
         settings = dataclasses.replace(settings, booking_curve=on_hand.curve)
     result = optimize(
@@ -116,6 +123,17 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
 
     say(f"publishing {plan.version} to {url or 'the store at REDIS_URL'}")
     return publish_plan_data(plan.model_dump(mode="json", exclude_none=True), url, key)
+
+
+def _venue(path: str) -> Venue:
+    """The venue file, read early: bad flags and files are reported before the model is fitted."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: {exc.strerror}", field="--venue") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not UTF-8 text (byte {exc.start})", field="--venue") from None
+    return parse_venue_toml(text, source=path)
 
 
 # --- simulate --------------------------------------------------------------------------------

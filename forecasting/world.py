@@ -379,8 +379,8 @@ def _bookings(
         if dt.date.fromisoformat(row["date"]) >= first:
             sold[row["date"]] = sold.get(row["date"], 0) + int(row["sold"])
     longest = int(10 * spec.mean_lead_days)
-    upper = np.exp(-np.arange(longest + 1) / spec.mean_lead_days)
-    chances = upper - np.append(upper[1:], 0.0)  # P(lead = d); the tail lands on the longest
+    at_least = np.exp(-np.arange(longest + 1) / spec.mean_lead_days)  # P(lead >= d)
+    chances = at_least - np.append(at_least[1:], 0.0)  # P(lead = d); the tail on the longest
     rows: list[dict[str, Any]] = []
     for date, tickets in sorted(sold.items()):
         visit = dt.date.fromisoformat(date)

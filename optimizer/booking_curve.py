@@ -7,8 +7,9 @@ come are those whose lead time is at most `d`, so the share still to come is P(l
 - Learned: `BookingCurve.from_bookings(...)` counts the lead times of past bookings (the
   bookings CSV: `date,booked_on[,tickets]`, one row per sale or per day and booking date). It
   is the empirical distribution, with no shape assumed: a venue where half the visitors book
-  on the day gets that curve. Pass bookings of past visit dates only: a date still on sale
-  lacks its late (short-lead) bookings and would make the curve look earlier than it is.
+  on the day gets that curve. Only visit dates whose sale is over count: a date still on sale
+  lacks its late (short-lead) bookings and would make the curve look earlier than it is, so
+  `visits_before` leaves those out.
 - Default (the history carries no lead times): exponential with a mean of
   DEFAULT_MEAN_LEAD_DAYS, P(lead <= d) = 1 - exp(-(d + 1) / mean): about 13% on the day, 68% a
   week ahead, 99% a month ahead. The booking-season simulator draws its customers' booking
@@ -18,6 +19,7 @@ come are those whose lead time is at most `d`, so the share still to come is P(l
 from __future__ import annotations
 
 import csv
+import dataclasses
 import datetime as dt
 import io
 import math
@@ -51,6 +53,7 @@ class BookingCurve:
     cumulative: tuple[float, ...] = ()
     mean_lead_days: float = DEFAULT_MEAN_LEAD_DAYS
     bookings: int = 0  # tickets it was learned from (0: the default)
+    left_out: int = 0  # tickets of visit dates still on sale, not learned from
 
     def __call__(self, days_before: int) -> float:
         if days_before < 0:
@@ -68,11 +71,12 @@ class BookingCurve:
     def describe(self) -> str:
         if not self.learned:
             mean = self.mean_lead_days
-            return f"booking curve: the default (exponential, mean lead {mean:g} days)"
+            return f"booking curve: the default (lead times exponential, mean {mean:g} days)"
+        left_out = f" ({self.left_out:,} of dates still on sale left out)" if self.left_out else ""
         return (
-            f"booking curve learned from {self.bookings:,} booked tickets: "
-            f"mean lead {self.mean_lead_days:.1f} days, {1 - self(0):.0%} booked before the day, "
-            f"{1 - self(6):.0%} a week or more ahead"
+            f"booking curve learned from {self.bookings:,} booked tickets{left_out}: "
+            f"{1 - self(0):.0%} booked before the day, {1 - self(6):.0%} a week or more ahead, "
+            f"{self.mean_lead_days:.1f} whole days ahead on average"
         )
 
     @classmethod
@@ -98,15 +102,19 @@ class BookingCurve:
         return cls(tuple(cumulative), mean_lead_days=mean, bookings=total)
 
 
-def parse_bookings_csv(text: str, *, source: str = "bookings") -> BookingCurve:
+def parse_bookings_csv(
+    text: str, *, source: str = "bookings", visits_before: dt.date | None = None
+) -> BookingCurve:
     """`date,booked_on[,tickets]` rows (visit date, booking date, tickets; 1 when absent) to a
-    learned booking curve. Errors name the line and column."""
+    learned booking curve; visit dates from `visits_before` on (still on sale) are left out.
+    Errors name the line and column."""
     reader = csv.DictReader(io.StringIO(text))
     missing = {"date", "booked_on"} - set(reader.fieldnames or ())
     if missing:
         raise InvalidInput(f"{source}: missing column(s) {', '.join(sorted(missing))}")
     has_tickets = "tickets" in (reader.fieldnames or ())
     leads: list[tuple[int, int]] = []
+    left_out = 0
     for line, row in enumerate(reader, start=2):
         where = f"{source} line {line}"
         visit = _date(row["date"], where, "date")
@@ -118,17 +126,21 @@ def parse_bookings_csv(text: str, *, source: str = "bookings") -> BookingCurve:
         tickets = 1
         if has_tickets:
             text_tickets = (row["tickets"] or "").strip()
-            if not text_tickets.isdigit():
+            if not (text_tickets.isascii() and text_tickets.isdigit()):
                 raise InvalidInput(
                     f"{where}: tickets: {text_tickets!r} is not a whole number >= 0",
                     field="tickets",
                 )
             tickets = int(text_tickets)
+        if visits_before is not None and visit >= visits_before:
+            left_out += tickets
+            continue
         leads.append(((visit - booked).days, tickets))
     try:
-        return BookingCurve.from_lead_times(leads)
+        curve = BookingCurve.from_lead_times(leads)
     except InvalidInput as exc:
         raise InvalidInput(f"{source}: {exc.detail}", field="bookings") from None
+    return dataclasses.replace(curve, left_out=left_out)
 
 
 def _date(value: str | None, where: str, column: str) -> dt.date:

@@ -185,7 +185,7 @@ def parse_sold_csv(text: str, *, source: str = "sold") -> SoldCounts:
         if not _CLOCK.fullmatch(slot):
             raise InvalidInput(f"{where}: slot: {slot!r} is not HH:MM", field="slot")
         text_sold = (row["sold"] or "").strip()
-        if not text_sold.isdigit():
+        if not (text_sold.isascii() and text_sold.isdigit()):
             raise InvalidInput(
                 f"{where}: sold: {text_sold!r} is not a whole number >= 0", field="sold"
             )

@@ -25,7 +25,7 @@ SHORTFALL_TOLERANCE = 1e-6
 
 
 @cache
-def _silent_highs() -> type[Any]:
+def _highs_without_banner() -> type[Any]:
     """highspy.Highs with its log off before the first call that would print the banner.
 
     `msg=False` makes PuLP turn HiGHS's output off only after `highspy.Highs()` is built, and
@@ -35,19 +35,19 @@ def _silent_highs() -> type[Any]:
     """
     import highspy
 
-    class SilentHighs(highspy.Highs):
+    class HighsWithoutBanner(highspy.Highs):
         def enableCallbacks(self) -> None:
             self.setOptionValue("output_flag", False)
             super().enableCallbacks()  # type: ignore[no-untyped-call]
 
-    return SilentHighs
+    return HighsWithoutBanner
 
 
-class _SilentHiGHS(pulp.HiGHS):  # type: ignore[misc]
-    """PuLP's highspy solver, built on SilentHighs; takes only msg=False and timeLimit."""
+class _PulpHighsWithoutBanner(pulp.HiGHS):  # type: ignore[misc]
+    """PuLP's highspy solver, built on HighsWithoutBanner; takes only msg=False and timeLimit."""
 
     def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
-        lp.solverModel = _silent_highs()()
+        lp.solverModel = _highs_without_banner()()
         lp.solverModel.setOptionValue("output_flag", False)
         if self.timeLimit is not None:
             lp.solverModel.setOptionValue("time_limit", float(self.timeLimit))
@@ -55,7 +55,7 @@ class _SilentHiGHS(pulp.HiGHS):  # type: ignore[misc]
 
 def _solver(name: SolverName, time_limit: float | None) -> pulp.LpSolver:
     if name == "highs":
-        return _SilentHiGHS(msg=False, timeLimit=time_limit)
+        return _PulpHighsWithoutBanner(msg=False, timeLimit=time_limit)
     # COIN_CMD on PuLP's own CBC binary: PULP_CBC_CMD is deprecated (a warning on every use).
     return pulp.COIN_CMD(path=pulp.PULP_CBC_CMD.pulp_cbc_path, msg=False, timeLimit=time_limit)
 

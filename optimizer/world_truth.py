@@ -176,11 +176,12 @@ def revenue_upper_bound(
     Why it bounds: whatever the policy, each buyer chooses by the MNL among the slots offered
     to them, so its expected sales and non-buyers satisfy the LP's market balance and one-price
     rows (Gallego, Ratliff & Shebalov 2015; Liu & van Ryzin 2008 for the choice-based LP), and
-    it never sells past a slot's or the building's capacity. The market balance needs only
-    the mean number of buyers, so the day shock does not loosen it. Members are left out (a
-    member turned away from a full slot frees a place that the LP could not count on), which
-    makes the bound a little looser than the best achievable, never tighter. Revenue objective,
-    the venue's ladder, floor and ceiling; no fairness rule."""
+    it never sells past a slot's capacity. The market balance needs only the mean number of
+    buyers, so the day shock does not loosen it. Left out, each of which makes the bound looser
+    than the best achievable, never tighter: members (one turned away from a full slot frees a
+    place the LP could not count on) and the building's capacity (sales do not enforce it, so a
+    policy may pass it). Revenue objective, the venue's ladder, floor and ceiling; no fairness
+    rule."""
     forecast = truth_forecast(truth, dates)
     forecast = dataclasses.replace(
         forecast,
@@ -194,7 +195,7 @@ def revenue_upper_bound(
     )
     prices = truth.venue.prices.model_copy(update={"fairness": None})
     venue = truth.venue.model_copy(
-        update={"objective": Objective(kind="revenue"), "prices": prices}
+        update={"objective": Objective(kind="revenue"), "prices": prices, "building_capacity": None}
     )
     chosen = settings or OptimizerSettings(workers=1)
     result = optimize(venue, forecast, settings=dataclasses.replace(chosen, fairness=None))

@@ -119,3 +119,13 @@ def test_the_demo_worlds_bookings_give_back_its_booking_curve(tmp_path: Path) ->
     without = write_demo(tmp_path / "without", seed=7, booking_days=0)
     assert without.bookings_rows == []
     assert without.history_csv() == world.history_csv()
+
+
+def test_dates_still_on_sale_are_left_out_and_an_excel_export_reads(tmp_path: Path) -> None:
+    rows = "".join(f"2027-01-0{d},2027-01-01,10\n" for d in (1, 2, 3, 4, 5))
+    curve = parse_bookings_csv("date,booked_on,tickets\n" + rows, visits_before=dt.date(2027, 1, 4))
+    assert (curve.bookings, curve.left_out) == (30, 20)
+    assert curve.cumulative == (1 / 3, 2 / 3, 1.0)
+    assert "(20 of dates still on sale left out)" in curve.describe()
+    with pytest.raises(InvalidInput, match=r"tickets: '²' is not a whole number"):
+        parse_bookings_csv("date,booked_on,tickets\n2027-01-05,2027-01-01,²\n")

@@ -270,7 +270,7 @@ def test_the_upper_bound_of_one_uncapped_slot_is_its_best_ladder_price() -> None
 
 
 def test_no_policy_expects_more_than_the_upper_bound() -> None:
-    # Three slots of 30 places, a market of 150 with a day shock (the LP knows only the mean),
+    # Three slots of 30 places, a market of 150 with a small day shock (the LP knows only the mean),
     # members: the static plan, every flat price and the plan re-solved in season from the
     # exact forecast all stay below the bound; the re-solved plan comes within 10% of it (97%
     # when written), so the bound is not vacuous.

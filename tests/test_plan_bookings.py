@@ -5,9 +5,12 @@ bookings (`--bookings`)."""
 from __future__ import annotations
 
 import datetime as dt
+import http.server
 import json
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx2
 import pytest
@@ -19,6 +22,7 @@ from api.devserver import ServiceDidNotStart, start_service, stop_service
 from api.settings import get_settings
 from forecasting.world import DemoWorld, write_demo
 from pricing.calendar import entry_slots
+from pricing.errors import ServiceUnavailable
 from pricing.plan import Plan, parse_plan
 from pricing.venue import Venue
 
@@ -54,8 +58,13 @@ def slots_on(world: DemoWorld, date: dt.date) -> list[str]:
 
 
 def on_the_day_bookings(path: Path, date: dt.date, tickets: int = 40) -> Path:
-    """Past bookings all made on the visit day: nothing of a date sells ahead."""
-    path.write_text(f"date,booked_on,tickets\n{date},{date},{tickets}\n", encoding="utf-8")
+    """Bookings of a past date, all made on the visit day: nothing of a date sells ahead. (A
+    row of a date still on sale, to be left out, comes with it.)"""
+    past = date - dt.timedelta(days=30)
+    path.write_text(
+        f"date,booked_on,tickets\n{past},{past},{tickets}\n{date},{date - dt.timedelta(3)},9\n",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -123,7 +132,7 @@ def test_plan_reads_the_places_sold_from_the_service_and_plans_around_them(
     )
     assert code == 0, err
     assert f"read {sold} place(s) sold on 6 date(s)" in err + printed  # Monday is closed
-    assert "booking curve learned from 40 booked tickets" in err + printed
+    assert "booking curve learned from 40 booked tickets (9 of dates still on sale" in err + printed
     first_units, planned_capacity, expected = slot_of(
         parse_plan(json.loads(out.read_text())), date, slot
     )
@@ -139,9 +148,9 @@ def test_the_learned_curve_changes_what_is_planned_for(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    # The same places sold, two days out: with the default curve about a quarter of the demand
-    # has booked already; with everyone booking on the day, all of it is still to come, so the
-    # plan expects more sales (and the CSV --sold path is the same as the live one).
+    # The same places sold, two days out: with the default curve 65% of the demand has booked
+    # already (1 - exp(-3/7) is still to come); with everyone booking on the day, all of it is
+    # still to come, so the plan expects more sales (the CSV --sold path, like the live one).
     date = open_date(world)
     slot = slots_on(world, date)[-1]
     sold_csv = tmp_path / "sold.csv"
@@ -173,14 +182,23 @@ def test_bad_bookings_arguments_exit_with_one_line_before_fitting(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     out = tmp_path / "plan.json"
+    sold = tmp_path / "sold.csv"
+    sold.write_text("date,slot,sold\n", encoding="utf-8")
+    future = tmp_path / "future.csv"
+    future.write_text("date,booked_on\n" + "2099-01-02,2099-01-01\n" * 40, encoding="utf-8")
     cases = {
         ("--as-of", "2027-01-01"): "--as-of goes with --sold",
         ("--bookings", "b.csv"): "--bookings is for re-optimising",
         ("--sold-live", "--url", "http://127.0.0.1:9"): "--key (a manager key) is needed",
+        ("--sold", str(sold), "--as-of", "2027-02-30"): "--as-of:",
+        ("--sold", str(tmp_path / "none.csv")): "none.csv: No such file",
+        ("--sold", str(sold), "--bookings", str(tmp_path / "none.csv")): "none.csv: No such",
+        ("--sold", str(sold), "--bookings", str(future)): "too few bookings: 0 ticket(s)",
     }
     for more, message in cases.items():
-        code, _, err = run(capsys, *plan_args(world, world_dir, out, *more))
+        code, printed, err = run(capsys, *plan_args(world, world_dir, out, *more))
         assert code != 0 and message in err, err
+        assert "fitting" not in printed + err  # told before the model is fitted
     for name in ("REDIS_URL", "YIELDGATE_REDIS_URL", "YIELDGATE_URL"):
         monkeypatch.delenv(name, raising=False)
     get_settings.cache_clear()
@@ -235,3 +253,41 @@ def test_an_unreachable_service_is_one_line(
     assert "cannot reach http://127.0.0.1:9" in err
     assert "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize("status", [200, 502])
+def test_an_answer_that_is_not_yieldgates_is_one_line(status: int) -> None:
+    class Proxy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<html>Bad gateway</html>")
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Proxy)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with pytest.raises(ServiceUnavailable, match="an answer that is not yieldgate's"):
+            live_sold_counts("demo-museum", [dt.date(2027, 3, 3)], url, "k")
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_bookings_file_with_a_byte_order_mark_reads(
+    world: DemoWorld, world_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bookings = on_the_day_bookings(tmp_path / "bookings.csv", open_date(world))
+    bookings.write_bytes(b"\xef\xbb\xbf" + bookings.read_bytes())  # as Excel saves CSV
+    sold = tmp_path / "sold.csv"
+    sold.write_bytes(b"\xef\xbb\xbfdate,slot,sold\n")
+    out = tmp_path / "plan.json"
+    as_of = str(open_date(world) - dt.timedelta(days=2))
+    more = ("--sold", str(sold), "--as-of", as_of, "--bookings", str(bookings))
+    code, printed, err = run(capsys, *plan_args(world, world_dir, out, *more))
+    assert code == 0, err
+    assert "booking curve learned from 40 booked tickets" in printed + err

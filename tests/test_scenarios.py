@@ -250,7 +250,7 @@ def test_a_scenario_whose_service_stopped_is_shown_failed(
     assert "run it again" in problem(response, 409, "id")["detail"]
 
 
-def test_a_long_scenario_beats_while_it_waits_and_runs(
+def test_a_long_scenario_beats_while_it_runs(
     client: TestClient, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(scenarios, "HEARTBEAT_SECONDS", 0.01)
