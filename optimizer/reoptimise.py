@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from optimizer.booking_curve import DEFAULT_MEAN_LEAD_DAYS
+from optimizer.booking_curve import DEFAULT_MEAN_LEAD_DAYS, BookingCurve
 from optimizer.forecast_io import Forecast
 from optimizer.run import OptimizerSettings, optimize
 from pricing.errors import InvalidInput
@@ -91,12 +91,17 @@ def reoptimised_plan(
     wanted = set(dates)
     forecast = reoptimisation.forecast
     days = tuple(day for day in forecast.days if day.date in wanted)
+    settings = reoptimisation.settings
+    if not settings.booking_curve.learned:
+        # The venue plans on the curve its customers book on, unless given one to try.
+        curve = BookingCurve(mean_lead_days=reoptimisation.mean_lead_days)
+        settings = dataclasses.replace(settings, booking_curve=curve)
     result = optimize(
         venue,
         dataclasses.replace(forecast, days=days),
         sold=sold,
         as_of=as_of,
-        settings=reoptimisation.settings,
+        settings=settings,
         stamp=dt.datetime(2000, 1, 1, tzinfo=dt.UTC),
     )
     return result.plan
