@@ -9,6 +9,7 @@ from apitools import CHECKOUT_KEY, MANAGER, MANAGER_KEY, NOW, TOMORROW, FakeCloc
 from fastapi.testclient import TestClient
 from scenariotools import VENUE, history_csv, run_scenario, scenario_body, upload_history
 
+from api import histories
 from api.app import create_app
 from api.settings import EXAMPLE_VENUES, Settings
 
@@ -137,6 +138,29 @@ def test_a_bad_history_upload_is_refused_and_keeps_the_stored_one(client: TestCl
     )
     assert "text/csv" in problem(response, 415, "content-type")["detail"]
 
+    stored = client.get(f"/v1/venues/{VENUE}/history", headers=MANAGER).json()
+    assert stored["version"] == good["version"] and stored["rows"] == good["rows"]
+
+
+def test_a_history_above_the_size_cap_is_413_and_keeps_the_old_one(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    good = upload_history(client)
+    monkeypatch.setattr(histories, "MAX_HISTORY_BYTES", 1000)
+    response = client.put(
+        f"/v1/venues/{VENUE}/history",
+        content=history_csv().encode(),
+        headers={**MANAGER, "Content-Type": "text/csv"},
+    )
+    assert "at most 1000 are accepted" in problem(response, 413, "body")["detail"]
+    # Sent in chunks, without a declared length: refused once the cap is passed.
+    chunks = (history_csv().encode()[i : i + 400] for i in range(0, 4000, 400))
+    response = client.put(
+        f"/v1/venues/{VENUE}/history",
+        content=chunks,
+        headers={**MANAGER, "Content-Type": "text/csv"},
+    )
+    assert "over 1000 bytes" in problem(response, 413, "body")["detail"]
     stored = client.get(f"/v1/venues/{VENUE}/history", headers=MANAGER).json()
     assert stored["version"] == good["version"] and stored["rows"] == good["rows"]
 

@@ -7,11 +7,32 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
+from api import histories
 from api.deps import ManagerKey, ServicesDep
 from api.responses import json_response
 from api.scenario_request import ScenarioRequest
+from pricing.errors import PayloadTooLarge
 
 router = APIRouter(prefix="/v1", tags=["scenarios"])
+
+
+async def capped_body(request: Request, what: str) -> bytes:
+    """The request body, refused (413) as soon as it passes the upload cap, not after it has
+    all been read into memory."""
+    limit = histories.MAX_HISTORY_BYTES
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(
+            f"the {what} is {declared} bytes; at most {limit} are accepted", field="body"
+        )
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise PayloadTooLarge(
+                f"the {what} is over {limit} bytes, the most accepted", field="body"
+            )
+    return bytes(body)
 
 
 @router.put(
@@ -21,7 +42,7 @@ router = APIRouter(prefix="/v1", tags=["scenarios"])
 async def put_history(
     venue: str, request: Request, services: ServicesDep, principal: ManagerKey
 ) -> Response:
-    body = await request.body()
+    body = await capped_body(request, "history")
     content_type = request.headers.get("content-type")
     return json_response(
         await services.histories.upload(venue, body, content_type, principal.actor)
@@ -40,7 +61,7 @@ async def get_history(venue: str, services: ServicesDep, _: ManagerKey) -> Respo
 async def put_calendar(
     venue: str, request: Request, services: ServicesDep, principal: ManagerKey
 ) -> Response:
-    body = await request.body()
+    body = await capped_body(request, "calendar")
     content_type = request.headers.get("content-type")
     return json_response(
         await services.calendars.upload(venue, body, content_type, principal.actor)
