@@ -26,6 +26,7 @@ class VenueCalendar:
     csv: str
     version: str
     source: str  # "uploaded" or the file's path
+    closed: tuple[str, ...]  # ISO dates the calendar shuts
 
 
 def check_calendar(text: str, source: str) -> dict[str, Any]:
@@ -99,8 +100,12 @@ class CalendarService:
         """The venue's calendar, or None when it has none (ordinary days are assumed)."""
         stored = await self._store.document(venue_id, "calendar")
         if stored is not None:
+            closed = stored.meta.get("closed")
             return VenueCalendar(
-                stored.body.decode("utf-8-sig"), str(stored.meta["version"]), "uploaded"
+                stored.body.decode("utf-8-sig"),
+                str(stored.meta["version"]),
+                "uploaded",
+                tuple(str(day) for day in closed) if isinstance(closed, list) else (),
             )
         path = self._dir / f"{venue_id}.calendar.csv" if self._dir is not None else None
         if path is None or not path.is_file():
@@ -116,4 +121,4 @@ class CalendarService:
                 raise Conflict(
                     f"the registered calendar is not valid: {exc.detail}", field="calendar"
                 ) from None
-        return VenueCalendar(text, version, str(path))
+        return VenueCalendar(text, version, str(path), tuple(self._checked_files[key]["closed"]))

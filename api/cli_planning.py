@@ -92,6 +92,13 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
             )
     settings = settings_from_args(args)
     on_hand = read_bookings_arguments(args, _venue(args.venue))
+    if on_hand.as_of is not None and start < on_hand.as_of:
+        raise InvalidInput(
+            f"--start {start} is before --as-of {on_hand.as_of}: the places sold are counted "
+            "up to then, so earlier days have nothing left to plan; start at --as-of, or give "
+            "--as-of (today's date if today's bookings are still to come)",
+            field="--start",
+        )
 
     from api.cli_forecasting import fit_history_model
     from forecasting.forecast import build_forecast, write_forecast

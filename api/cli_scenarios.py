@@ -38,7 +38,12 @@ from api.calendars import check_calendar
 from api.cli_common import guarded, say
 from api.histories import check_history, decode_csv, history_version
 from api.plan_prices import day_prices
-from api.scenario_checks import check_dates, check_overrides, scenario_venue
+from api.scenario_checks import (
+    check_calendar_closures,
+    check_dates,
+    check_overrides,
+    scenario_venue,
+)
 from api.scenario_job import ScenarioJob
 from api.scenario_request import ScenarioRequest
 from pricing.calendar import parse_date
@@ -92,13 +97,16 @@ def _run(args: argparse.Namespace) -> int:
         dt.date.fromisoformat(checked["first_date"]),
         dt.date.fromisoformat(checked["last_date"]),
     )
-    calendar_text = None
-    if "calendar" in data:
-        calendar_path = _path(data, "calendar", here)
-        calendar_text = decode_csv(calendar_path.read_bytes(), str(calendar_path))
-        check_calendar(calendar_text, str(calendar_path))
+    calendar_text = calendar_version = None
     sold = _sold(data, here)
     check_overrides(request, venue, sold)
+    if "calendar" in data:
+        calendar_path = _path(data, "calendar", here)
+        calendar_bytes = calendar_path.read_bytes()
+        calendar_text = decode_csv(calendar_bytes, str(calendar_path))
+        calendar_version = history_version(calendar_bytes)
+        closed = check_calendar(calendar_text, str(calendar_path))["closed"]
+        check_calendar_closures(request, closed, sold)
     scenario_venue(venue, request.overrides)
     live_plan, live_source = _live_plan(data, here, venue, request)
     job = ScenarioJob(
@@ -107,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         history_csv=history_text,
         history_version=history_version(history_bytes),
         calendar_csv=calendar_text,
+        calendar_version=calendar_version,
         live_version=live_source,
         live_plan=live_plan,
         sold=sold,

@@ -8,11 +8,11 @@ sold for 11:00 on 2027-03-03`). Pure Python: the service runs them before any he
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from api.scenario_request import Overrides, ScenarioRequest
 from pricing.calendar import entry_slots
-from pricing.errors import InvalidInput
+from pricing.errors import Conflict, InvalidInput
 from pricing.venue import Venue, parse_venue
 
 # A forecast reaches at most this many days past the last day of its history.
@@ -60,6 +60,24 @@ def _check_range(
 def _open_slots(venue: Venue, start: dt.date, end: dt.date) -> set[str]:
     days = (end - start).days + 1
     return {slot for i in range(days) for slot in entry_slots(venue, start + dt.timedelta(i))}
+
+
+def check_calendar_closures(
+    request: ScenarioRequest, closed: Iterable[str], sold: SoldCounts
+) -> None:
+    """A day the venue's calendar shuts may not hold tickets sold: a plan made from that
+    calendar would take the day off sale under them."""
+    shut = {dt.date.fromisoformat(day) for day in closed}
+    for date in request.dates:
+        if date not in shut:
+            continue
+        tickets = sum(n for (day, _), n in sold.items() if day == date)
+        if tickets:
+            raise Conflict(
+                f"calendar: the venue's calendar shuts {date}, but {tickets} ticket(s) are sold "
+                "for it; cancel them or correct the calendar",
+                field="calendar",
+            )
 
 
 def check_overrides(request: ScenarioRequest, venue: Venue, sold: SoldCounts) -> None:
@@ -134,18 +152,25 @@ def scenario_venue(venue: Venue, overrides: Overrides) -> Venue:
     try:
         return parse_venue(data, source="scenario")
     except InvalidInput as exc:
-        field = _override_field(exc.field or "prices", overrides, venue.prices.base)
+        field = _override_field(exc.field or "prices", overrides, venue)
         message = exc.detail.split(": ", 2)[-1]
         raise _fail(field, message) from None
 
 
-def _override_field(venue_field: str, overrides: Overrides, base: float) -> str:
+def _override_field(venue_field: str, overrides: Overrides, venue: Venue) -> str:
     """The request field behind a venue-level complaint (base is never overridden itself)."""
     prices = overrides.prices
-    if venue_field.startswith("prices.fairness") and prices is not None:
+    base = venue.prices.base
+    rule = venue.prices.fairness
+    if venue_field.startswith("prices.fairness") and prices is not None and rule is not None:
         # The venue's own fairness rule is not overridable: the scenario's prices broke it.
-        for name in ("floor", "ceiling", "ladder"):
-            if getattr(prices, name, None) is not None:
+        ladder = prices.ladder
+        if ladder is not None and not ladder[0] <= rule.max_price <= ladder[-1]:
+            return "overrides.prices.ladder"
+        if prices.floor is not None and prices.floor > rule.max_price:
+            return "overrides.prices.floor"
+        for name in ("ladder", "floor", "ceiling"):
+            if getattr(prices, name) is not None:
                 return f"overrides.prices.{name}"
     if venue_field.startswith("prices.base") and prices is not None:
         if prices.floor is not None and prices.floor > base:

@@ -121,7 +121,13 @@ def scenario_demand(
                 "assumed ordinary, weather at the history's monthly average"
             )
         dates = [d for d in dates if d not in calendar.closed]
-    events = set(overrides.events)
+        if model.name != "mnl":
+            notes.append(
+                f"the {model.name} model cannot use the calendar's holidays, events and weather "
+                "(only its closed days)"
+            )
+    # The calendar's event days are events as much as the scenario's own.
+    events = set(overrides.events) | {d for d in dates if known.get(d, {}).get("event") == 1}
     event_in_model = "event" in model.features_.names and model.name == "mnl"
     if events and not event_in_model:
         notes.append(

@@ -17,6 +17,7 @@ class ScenarioJob:
     history_csv: str
     history_version: str
     calendar_csv: str | None  # the venue's Calendar CSV, if it has one
+    calendar_version: str | None
     live_version: str | None
     live_plan: bytes | None  # Plan JSON of the live version, if any
     sold: Mapping[tuple[dt.date, str], int]

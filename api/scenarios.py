@@ -25,7 +25,12 @@ from api.clock import Clock, iso_utc
 from api.cpu_work import CpuWork
 from api.histories import HistoryService
 from api.planning import PlanService
-from api.scenario_checks import check_dates, check_overrides, scenario_venue
+from api.scenario_checks import (
+    check_calendar_closures,
+    check_dates,
+    check_overrides,
+    scenario_venue,
+)
 from api.scenario_job import ScenarioJob
 from api.scenario_request import ScenarioRequest
 from api.store import Store
@@ -138,6 +143,7 @@ class ScenarioService:
             "rerun_of": rerun_of,
             "request": request.as_json(),
             "history_version": job.history_version,
+            "calendar_version": job.calendar_version,
             "live_version": job.live_version,
             "progress": {"days_done": 0, "days": request.days},
             "published": [],
@@ -250,6 +256,8 @@ class ScenarioService:
             counts = await self._store.sold_counts(venue.id, date.isoformat())
             sold.update({(date, slot): n for slot, n in counts.items() if n})
         check_overrides(request, venue, sold)
+        if calendar is not None:
+            check_calendar_closures(request, calendar.closed, sold)
         scenario_venue(venue, request.overrides)  # contradictory prices fail here, not later
         live_version = await self._store.current_version(venue.id)
         live_plan = await self._store.plan_body(venue.id, live_version) if live_version else None
@@ -259,6 +267,7 @@ class ScenarioService:
             history_csv=history.csv,
             history_version=history.version,
             calendar_csv=None if calendar is None else calendar.csv,
+            calendar_version=None if calendar is None else calendar.version,
             live_version=live_version,
             live_plan=live_plan,
             sold=sold,

@@ -130,3 +130,12 @@ def test_a_scenario_floor_above_the_fair_price_names_the_floor(fair: Venue) -> N
         scenario_venue(fair, overrides)
     assert refused.value.field == "overrides.prices.floor"
     assert "max_price 14" in refused.value.detail
+
+
+def test_a_scenario_ladder_that_leaves_out_the_fair_price_names_the_ladder(fair: Venue) -> None:
+    overrides = Overrides.model_validate(
+        {"prices": {"ceiling": 26, "ladder": [16, 18, 20, 22, 24, 26]}}
+    )
+    with pytest.raises(InvalidInput) as refused:
+        scenario_venue(fair, overrides)
+    assert refused.value.field == "overrides.prices.ladder"

@@ -194,6 +194,9 @@ def test_bad_bookings_arguments_exit_with_one_line_before_fitting(
         ("--sold", str(tmp_path / "none.csv")): "none.csv: No such file",
         ("--sold", str(sold), "--bookings", str(tmp_path / "none.csv")): "none.csv: No such",
         ("--sold", str(sold), "--bookings", str(future)): "too few bookings: 0 ticket(s)",
+        ("--sold", str(sold), "--as-of", str(first_day(world) + dt.timedelta(3))): (
+            "is before --as-of"
+        ),
     }
     for more, message in cases.items():
         code, printed, err = run(capsys, *plan_args(world, world_dir, out, *more))
@@ -247,7 +250,8 @@ def test_an_unreachable_service_is_one_line(
     world: DemoWorld, world_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "plan.json"
-    more = ("--sold-live", "--url", "http://127.0.0.1:9", "--key", "k")
+    as_of = str(first_day(world))
+    more = ("--sold-live", "--as-of", as_of, "--url", "http://127.0.0.1:9", "--key", "k")
     code, _, err = run(capsys, *plan_args(world, world_dir, out, *more))
     assert code != 0
     assert "cannot reach http://127.0.0.1:9" in err

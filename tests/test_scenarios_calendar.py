@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from apitools import CHECKOUT, MANAGER, TOMORROW, problem
+from apitools import CHECKOUT, MANAGER, TOMORROW, problem, set_sold
 from fastapi.testclient import TestClient
-from scenariotools import VENUE, run_scenario, upload_history
+from scenariotools import VENUE, history_csv, run_scenario, scenario_body, upload_history
 
 HOLIDAY = "2027-03-05"  # a Friday within the scenario's 14 days from TOMORROW
 SHUT = "2027-03-06"
@@ -88,3 +88,39 @@ def test_a_registered_calendar_file_is_used_and_a_broken_one_named(
     (tmp_path / f"{VENUE}.calendar.csv").write_text("date,holiday\n2027-13-01,0\n", "utf-8")
     response = client.get(f"/v1/venues/{VENUE}/calendar", headers=MANAGER)
     assert "the registered calendar is not valid" in problem(response, 409, "calendar")["detail"]
+
+
+def test_a_calendar_that_shuts_a_day_with_tickets_sold_is_409(client: TestClient) -> None:
+    upload_history(client)
+    set_sold(client, SHUT, {"11:00": 30})
+    assert put_calendar(client, CALENDAR).status_code == 200
+    response = client.post("/v1/scenarios", json=scenario_body(), headers=MANAGER)
+    detail = problem(response, 409, "calendar")["detail"]
+    assert f"shuts {SHUT}, but 30 ticket(s) are sold" in detail
+
+
+def test_a_scenario_records_the_calendar_it_used(client: TestClient) -> None:
+    upload_history(client)
+    assert run_scenario(client)["calendar_version"] is None
+    version = put_calendar(client, CALENDAR).json()["version"]
+    assert run_scenario(client)["calendar_version"] == version
+
+
+def test_calendar_events_get_the_default_uplift_without_an_event_column(
+    client: TestClient,
+) -> None:
+    lines = history_csv().splitlines()
+    column = lines[0].split(",").index("event")
+    upload_history(
+        client,
+        "\n".join(
+            ",".join(c for i, c in enumerate(line.split(",")) if i != column) for line in lines
+        )
+        + "\n",
+    )
+    before = run_scenario(client)
+    event_day = CALENDAR.replace(f"{HOLIDAY},1,1,0", f"{HOLIDAY},0,0,1")
+    assert put_calendar(client, event_day).status_code == 200
+    after = run_scenario(client)
+    assert any("event days get a default" in note for note in after["notes"])
+    assert day_figures(after, HOLIDAY)["attendance"] > day_figures(before, HOLIDAY)["attendance"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+import redis.asyncio as redis
 
 from api.store import Store
+from api.store.redis_store import RedisStore
 
 pytestmark = pytest.mark.anyio
 
@@ -67,3 +69,16 @@ async def test_saving_a_scenario_again_replaces_it_in_place(store: Store) -> Non
         b'{"id": 2, "status": "done"}',
         b'{"id": 1, "status": "done"}',
     ]
+
+
+@pytest.mark.redis
+async def test_a_history_keeps_its_redis_key(
+    redis_store: RedisStore, flushed_redis_url: str
+) -> None:
+    # Histories uploaded before the store kept calendars too live at this key: it must not move.
+    await redis_store.put_document(VENUE, "history", b"h", {"version": "h1"})
+    raw = redis.Redis.from_url(flushed_redis_url)
+    try:
+        assert await raw.hget(f"yg:{{{VENUE}}}:history", "body") == b"h"
+    finally:
+        await raw.aclose()
