@@ -69,7 +69,7 @@ def clock() -> FakeClock:
     return FakeClock(NOW)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
 def client(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[TestClient]:
     redis_url = request.getfixturevalue("flushed_redis_url") if request.param == "redis" else None
     settings = Settings(
