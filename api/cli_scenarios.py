@@ -36,7 +36,7 @@ from pydantic import ValidationError
 
 from api.calendars import check_calendar
 from api.cli_common import guarded, say
-from api.histories import check_history, decode_csv, history_version
+from api.histories import check_history
 from api.plan_prices import day_prices
 from api.scenario_checks import (
     check_calendar_closures,
@@ -46,6 +46,7 @@ from api.scenario_checks import (
 )
 from api.scenario_job import ScenarioJob
 from api.scenario_request import ScenarioRequest
+from api.venue_documents import decode_csv, document_version
 from pricing.calendar import parse_date
 from pricing.errors import InvalidInput
 from pricing.venue import Venue, parse_venue_toml
@@ -104,8 +105,8 @@ def _run(args: argparse.Namespace) -> int:
         calendar_path = _path(data, "calendar", here)
         calendar_bytes = calendar_path.read_bytes()
         calendar_text = decode_csv(calendar_bytes, str(calendar_path))
-        calendar_version = history_version(calendar_bytes)
-        closed = check_calendar(calendar_text, str(calendar_path))["closed"]
+        calendar_version = document_version(calendar_bytes)
+        closed = check_calendar(calendar_text, venue, str(calendar_path))["closed"]
         check_calendar_closures(request, closed, sold)
     scenario_venue(venue, request.overrides)
     live_plan, live_source = _live_plan(data, here, venue, request)
@@ -113,7 +114,7 @@ def _run(args: argparse.Namespace) -> int:
         request=request,
         venue=venue,
         history_csv=history_text,
-        history_version=history_version(history_bytes),
+        history_version=document_version(history_bytes),
         calendar_csv=calendar_text,
         calendar_version=calendar_version,
         live_version=live_source,

@@ -247,7 +247,7 @@ class ScenarioService:
 
     async def _job(self, request: ScenarioRequest, venue: Venue) -> ScenarioJob:
         history = await self._histories.resolve(venue)
-        calendar = await self._calendars.resolve(venue.id)
+        calendar = await self._calendars.resolve(venue)
         now = self._clock()
         today = local_now(venue, now).date()
         check_dates(request, today, history.first_date, history.last_date)

@@ -9,7 +9,7 @@ from apitools import CHECKOUT_KEY, MANAGER, MANAGER_KEY, NOW, TOMORROW, FakeCloc
 from fastapi.testclient import TestClient
 from scenariotools import VENUE, history_csv, run_scenario, scenario_body, upload_history
 
-from api import histories
+from api import venue_documents
 from api.app import create_app
 from api.settings import EXAMPLE_VENUES, Settings
 
@@ -146,7 +146,7 @@ def test_a_history_above_the_size_cap_is_413_and_keeps_the_old_one(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     good = upload_history(client)
-    monkeypatch.setattr(histories, "MAX_HISTORY_BYTES", 1000)
+    monkeypatch.setattr(venue_documents, "MAX_UPLOAD_BYTES", 1000)
     response = client.put(
         f"/v1/venues/{VENUE}/history",
         content=history_csv().encode(),

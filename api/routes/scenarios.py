@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from api import histories
+from api import venue_documents
 from api.deps import ManagerKey, ServicesDep
 from api.responses import json_response
 from api.scenario_request import ScenarioRequest
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/v1", tags=["scenarios"])
 async def capped_body(request: Request, what: str) -> bytes:
     """The request body, refused (413) as soon as it passes the upload cap, not after it has
     all been read into memory."""
-    limit = histories.MAX_HISTORY_BYTES
+    limit = venue_documents.MAX_UPLOAD_BYTES
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(
