@@ -27,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from api.scenario_request import Overrides
+from forecasting.forecast import calendar_notes
 from forecasting.history import Calendar, parse_history
 from forecasting.model import DemandModel, fit_demand
 from pricing.venue import Venue
@@ -109,18 +110,9 @@ def scenario_demand(
             "history's monthly averages"
         )
     else:
-        notes.extend(calendar.warnings)
         known = calendar.days
-        closed = [d for d in dates if d in calendar.closed]
-        if closed:
-            notes.append(f"closed by the venue's calendar: {', '.join(map(str, closed))}")
-        unknown = [d for d in dates if d not in calendar.days and d not in calendar.closed]
-        if unknown:
-            notes.append(
-                f"{len(unknown)} day(s) not in the venue's calendar (first {unknown[0]}): "
-                "assumed ordinary, weather at the history's monthly average"
-            )
-        dates = [d for d in dates if d not in calendar.closed]
+        told, dates = calendar_notes(calendar, dates)
+        notes.extend(told)
         if model.name != "mnl":
             notes.append(
                 f"the {model.name} model cannot use the calendar's holidays, events and weather "

@@ -9,12 +9,29 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from forecasting.history import Calendar
 from forecasting.model import DemandModel
 from pricing.venue import Venue
+
+
+def calendar_notes(calendar: Calendar, dates: Sequence[dt.date]) -> tuple[list[str], list[dt.date]]:
+    """What to tell of the calendar for `dates` (its warnings, the days it shuts, the days it
+    does not know), and the dates it leaves open."""
+    notes = list(calendar.warnings)
+    closed = [d for d in dates if d in calendar.closed]
+    if closed:
+        notes.append(f"closed by the calendar, not forecast: {', '.join(map(str, closed))}")
+    unknown = [d for d in dates if d not in calendar.days and d not in calendar.closed]
+    if unknown:
+        notes.append(
+            f"{len(unknown)} day(s) not in the calendar (first {unknown[0]}): assumed "
+            "ordinary, weather at the history's monthly average"
+        )
+    return notes, [d for d in dates if d not in calendar.closed]
 
 
 def build_forecast(
@@ -32,18 +49,9 @@ def build_forecast(
     if calendar is None:
         notes.append("no calendar: every day is assumed an ordinary open day")
     else:
-        notes.extend(calendar.warnings)
         covariates = calendar.days
-        closed = [d for d in dates if d in calendar.closed]
-        if closed:
-            notes.append(f"closed by the calendar, not forecast: {', '.join(map(str, closed))}")
-        unknown = [d for d in dates if d not in calendar.days and d not in calendar.closed]
-        if unknown:
-            notes.append(
-                f"{len(unknown)} day(s) not in the calendar (first {unknown[0]}): assumed "
-                "ordinary, weather at the history's monthly average"
-            )
-        dates = [d for d in dates if d not in calendar.closed]
+        told, dates = calendar_notes(calendar, dates)
+        notes.extend(told)
     if model.price_sensitivity_source_ == "prior":
         notes.append(f"price sensitivity {model.price_sensitivity_:g} is the venue's prior")
     ladder = list(venue.prices.ladder)

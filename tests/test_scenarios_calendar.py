@@ -70,8 +70,8 @@ def test_scenarios_forecast_with_the_venues_calendar(client: TestClient) -> None
     assert day_figures(after, HOLIDAY)["attendance"] > day_figures(before, HOLIDAY)["attendance"]
     assert SHUT in {d["date"] for d in before["daily"]}
     assert SHUT not in {d["date"] for d in after["daily"]}
-    assert any(f"closed by the venue's calendar: {SHUT}" in note for note in after["notes"])
-    assert any("not in the venue's calendar" in note for note in after["notes"])
+    assert any(f"closed by the calendar, not forecast: {SHUT}" in note for note in after["notes"])
+    assert any("not in the calendar" in note for note in after["notes"])
     assert not any("no calendar" in note for note in after["notes"])
 
 

@@ -85,7 +85,7 @@ def test_the_cli_takes_the_venues_calendar(
     assert main(["scenario", str(scenario_file), "--plan", str(plan_path)]) == 0
 
     out = capsys.readouterr().out
-    assert "note: closed by the venue's calendar: 2027-03-04" in out
+    assert "note: closed by the calendar, not forecast: 2027-03-04" in out
     assert "2027-03-04" not in {day["date"] for day in json.loads(plan_path.read_text())["days"]}
     calendar.write_text("date,closed\n2027-03-04,maybe\n", encoding="utf-8")
     assert main(["scenario", str(scenario_file)]) == 2
