@@ -106,6 +106,13 @@ def _optimize(args: argparse.Namespace) -> int:
         venue = parse_venue_toml(_read(args.venue), source=args.venue)
         on_hand = read_bookings_arguments(args, venue)
         forecast = load_forecast(_read(args.forecast), source=args.forecast)
+        early = [day.date for day in forecast.days if on_hand.as_of and day.date < on_hand.as_of]
+        if early:
+            raise InvalidInput(
+                f"--as-of {on_hand.as_of} is after the forecast's {early[0]}: the places sold "
+                "are counted up to then, so earlier days have nothing left to plan",
+                field="--as-of",
+            )
         if on_hand.curve is not None:
             settings = dataclasses.replace(settings, booking_curve=on_hand.curve)
         say(f"{len(forecast.days)} forecast date(s) for {venue.id}")

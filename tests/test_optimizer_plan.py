@@ -376,6 +376,11 @@ def test_cli_optimize_writes_a_plan_the_venue_accepts(
     assert len(plan.days) == 2
     assert "wrote plan" in printed.out and "optimising 2 date(s) with highs" in printed.out
 
+    late = ["optimize", "--venue", str(VENUE_FILE), "--forecast", str(forecast), "--sold"]
+    late += [str(sold), "--as-of", "2027-01-06", "--out", str(tmp_path / "late.json")]
+    assert run_cli(late) == 2
+    assert "--as-of 2027-01-06 is after the forecast's 2027-01-05" in capsys.readouterr().err
+
 
 def test_cli_bad_input_exits_non_zero_with_one_line(
     tmp_path: Path, venue: Venue, capsys: pytest.CaptureFixture[str]
