@@ -8,15 +8,10 @@ DESIGN.md's Calendar CSV as a venue document (api/venue_documents.py), registere
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from api.clock import Clock
-from api.cpu_work import CpuWork
-from api.store import Store
 from api.venue_documents import VenueDocuments
-from api.venues import VenueRegistry
-from pricing.errors import NotFound
+from pricing.errors import NotFound, YieldgateError
 from pricing.venue import Venue
 
 
@@ -45,39 +40,21 @@ def check_calendar(text: str, venue: Venue | None, source: str) -> dict[str, Any
     }
 
 
-class CalendarService:
-    def __init__(
-        self,
-        venues: VenueRegistry,
-        store: Store,
-        clock: Clock,
-        cpu: CpuWork,
-        directory: Path | None,
-    ) -> None:
-        self._venues = venues
-        self._documents = VenueDocuments(
-            "calendar", check_calendar, ".calendar.csv", venues, store, clock, cpu, directory
+class CalendarService(VenueDocuments):
+    kind = "calendar"
+    file_suffix = ".calendar.csv"
+    check = staticmethod(check_calendar)
+
+    def missing(self, venue: Venue) -> YieldgateError:
+        return NotFound(
+            f"venue {venue.id!r} has no calendar: upload one with "
+            f"PUT /v1/venues/{venue.id}/calendar (text/csv)",
+            field="venue",
         )
-
-    async def upload(
-        self, venue_id: str, body: bytes, content_type: str | None, actor: str
-    ) -> dict[str, Any]:
-        return await self._documents.upload(venue_id, body, content_type, actor)
-
-    async def describe(self, venue_id: str) -> dict[str, Any]:
-        venue = self._venues.get(venue_id)
-        document = await self._documents.find(venue)
-        if document is None:
-            raise NotFound(
-                f"venue {venue.id!r} has no calendar: upload one with "
-                f"PUT /v1/venues/{venue.id}/calendar (text/csv)",
-                field="venue",
-            )
-        return self._documents.describe(venue, document)
 
     async def resolve(self, venue: Venue) -> VenueCalendar | None:
         """The venue's calendar, or None when it has none (ordinary days are assumed)."""
-        document = await self._documents.find(venue)
+        document = await self.find(venue)
         if document is None:
             return None
         closed = document.checked.get("closed")

@@ -21,10 +21,9 @@ import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from api.cli_common import say
+from api.cli_common import read_text, say
 from pricing.errors import InvalidInput, ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -98,10 +97,10 @@ def read_bookings_arguments(args: argparse.Namespace, venue: Venue) -> BookingsO
     except InvalidInput as exc:
         raise InvalidInput(f"--as-of: {exc.detail}", field="--as-of") from None
     as_of = as_of or dt.datetime.now(venue.zone).date() + dt.timedelta(days=1)
-    sold = parse_sold_csv(_read(args.sold, "--sold"), source=args.sold) if args.sold else None
+    sold = parse_sold_csv(read_text(args.sold, "--sold"), source=args.sold) if args.sold else None
     curve = None
     if args.bookings:
-        text = _read(args.bookings, "--bookings")
+        text = read_text(args.bookings, "--bookings")
         curve = parse_bookings_csv(text, source=args.bookings, visits_before=as_of)
         say(curve.describe())
     return BookingsOnHand(sold, as_of, curve, live)
@@ -119,15 +118,6 @@ def with_live_counts(
     sold = live_sold_counts(venue.id, dates, url, key)
     say(f"read {sum(sold.values()):,} place(s) sold on {len(dates)} date(s)")
     return dataclasses.replace(on_hand, sold=sold)
-
-
-def _read(path: str, option: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InvalidInput(f"{path}: {exc.strerror}", field=option) from None
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text (byte {exc.start})", field=option) from None
 
 
 def live_sold_counts(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from pricing.errors import YieldgateError
+from pricing.errors import InvalidInput, YieldgateError
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_SOLVED = 1
@@ -17,6 +18,17 @@ Command = Callable[[argparse.Namespace], int]
 def fail(message: str, code: int = EXIT_BAD_INPUT) -> int:
     print(f"yieldgate: {message}", file=sys.stderr)
     return code
+
+
+def read_text(path: str, field: str) -> str:
+    """A file given on the command line, as text (a byte-order mark dropped); InvalidInput
+    naming the file when it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(f"{path}: {exc.strerror}", field=field) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(f"{path}: not UTF-8 text (byte {exc.start})", field=field) from None
 
 
 def say(message: str) -> None:

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from api.cli_common import guarded, say
+from api.cli_common import guarded, read_text, say
 from pricing.calendar import parse_date
 from pricing.errors import InvalidInput
 from pricing.venue import Venue, parse_venue_toml
@@ -62,12 +62,8 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     backtest.set_defaults(run=guarded(_backtest))
 
 
-def _read_venue(path: str) -> Venue:
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{path}: {exc.strerror}", field="venue") from None
-    return parse_venue_toml(text, source=path)
+def read_venue(path: str) -> Venue:
+    return parse_venue_toml(read_text(path, "--venue"), source=path)
 
 
 def _demo_data(args: argparse.Namespace) -> int:
@@ -86,15 +82,14 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
-def fit_history_model(venue_path: str, history_path: str) -> tuple[Venue, DemandModel]:
-    """Read the venue and its history and fit the demand model, reporting progress.
+def fit_history_model(venue: Venue, history_path: str) -> DemandModel:
+    """Read the venue's history and fit the demand model, reporting progress.
 
     Shared by `yieldgate forecast` and `yieldgate plan`.
     """
     from forecasting.history import load_history
     from forecasting.model import fit_demand
 
-    venue = _read_venue(venue_path)
     history = load_history(history_path, venue)
     for warning in history.warnings:
         say(f"warning: {warning}")
@@ -113,7 +108,7 @@ def fit_history_model(venue_path: str, history_path: str) -> tuple[Venue, Demand
         say(f"price sensitivity: used the venue's prior {b:g} (no price variation to learn from)")
     else:
         say(f"price sensitivity: {b:.4f} per {venue.currency} (estimated)")
-    return venue, model
+    return model
 
 
 def _forecast(args: argparse.Namespace) -> int:
@@ -124,7 +119,8 @@ def _forecast(args: argparse.Namespace) -> int:
     if args.days < 1:
         raise InvalidInput("--days must be at least 1", field="--days")
     calendar = load_calendar(args.calendar) if args.calendar else None
-    venue, model = fit_history_model(args.venue, args.history)
+    venue = read_venue(args.venue)
+    model = fit_history_model(venue, args.history)
     forecast = build_forecast(model, venue, start, args.days, calendar=calendar)
     write_forecast(args.out, forecast)
     say(f"wrote {args.out}: {len(forecast['days'])} days from {start} ({forecast['model']})")
@@ -138,7 +134,7 @@ def _backtest(args: argparse.Namespace) -> int:
     from forecasting.history import load_history
     from forecasting.model import fit_demand
 
-    venue = _read_venue(args.venue)
+    venue = read_venue(args.venue)
     history = load_history(args.history, venue)
     for warning in history.warnings:
         say(f"warning: {warning}")

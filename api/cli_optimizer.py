@@ -17,19 +17,12 @@ from api.cli_bookings import (
     check_bookings_arguments,
     read_bookings_arguments,
 )
-from api.cli_common import EXIT_NOT_SOLVED, fail, say
+from api.cli_common import EXIT_NOT_SOLVED, fail, read_text, say
 from pricing.errors import InvalidInput, YieldgateError
 
 if TYPE_CHECKING:
     from optimizer.run import OptimizationResult, OptimizerSettings
     from pricing.plan import Plan
-
-
-def _read(path: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise YieldgateError(f"{path}: {exc.strerror}") from None
 
 
 def _positive_float(text: str) -> float:
@@ -103,9 +96,9 @@ def _optimize(args: argparse.Namespace) -> int:
     try:
         check_bookings_arguments(args)
         settings = settings_from_args(args)
-        venue = parse_venue_toml(_read(args.venue), source=args.venue)
+        venue = parse_venue_toml(read_text(args.venue, "--venue"), source=args.venue)
         on_hand = read_bookings_arguments(args, venue)
-        forecast = load_forecast(_read(args.forecast), source=args.forecast)
+        forecast = load_forecast(read_text(args.forecast, "--forecast"), source=args.forecast)
         early = [day.date for day in forecast.days if on_hand.as_of and day.date < on_hand.as_of]
         if early:
             raise InvalidInput(

@@ -21,7 +21,7 @@ from api.cli_bookings import (
     read_bookings_arguments,
     with_live_counts,
 )
-from api.cli_common import EXIT_NOT_SOLVED, fail, say
+from api.cli_common import EXIT_NOT_SOLVED, fail, read_text, say
 from api.cli_optimizer import (
     NotSolved,
     add_solver_arguments,
@@ -31,7 +31,6 @@ from api.cli_optimizer import (
 )
 from pricing.calendar import parse_date
 from pricing.errors import InvalidInput, YieldgateError
-from pricing.venue import Venue, parse_venue_toml
 
 if TYPE_CHECKING:
     from optimizer.comparison import Comparison
@@ -91,7 +90,10 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
                 f"say where to {what}: --url of a running service, or REDIS_URL", field="--url"
             )
     settings = settings_from_args(args)
-    on_hand = read_bookings_arguments(args, _venue(args.venue))
+    from api.cli_forecasting import fit_history_model, read_venue
+
+    venue = read_venue(args.venue)
+    on_hand = read_bookings_arguments(args, venue)
     if on_hand.as_of is not None and start < on_hand.as_of:
         raise InvalidInput(
             f"--start {start} is before --as-of {on_hand.as_of}: the places sold are counted "
@@ -100,14 +102,13 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
             field="--start",
         )
 
-    from api.cli_forecasting import fit_history_model
     from forecasting.forecast import build_forecast, write_forecast
     from forecasting.history import load_calendar
     from optimizer.forecast_io import parse_forecast
     from optimizer.run import optimize
 
     calendar = load_calendar(args.calendar) if args.calendar else None
-    venue, model = fit_history_model(args.venue, args.history)
+    model = fit_history_model(venue, args.history)
     forecast_data = build_forecast(model, venue, start, args.days, calendar=calendar)
     for note in forecast_data["notes"]:
         say(f"note: {note}")
@@ -132,17 +133,6 @@ def _plan_or_raise(args: argparse.Namespace) -> int:
     return publish_plan_data(plan.model_dump(mode="json", exclude_none=True), url, key)
 
 
-def _venue(path: str) -> Venue:
-    """The venue file, read early: bad flags and files are reported before the model is fitted."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{path}: {exc.strerror}", field="--venue") from None
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{path}: not UTF-8 text (byte {exc.start})", field="--venue") from None
-    return parse_venue_toml(text, source=path)
-
-
 # --- simulate --------------------------------------------------------------------------------
 
 
@@ -159,10 +149,7 @@ def _simulate_or_raise(args: argparse.Namespace) -> int:
     from pricing.plan import parse_plan
 
     truth = load_world(args.world)
-    try:
-        text = Path(args.plan).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{args.plan}: {exc.strerror}", field="--plan") from None
+    text = read_text(args.plan, "--plan")
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
@@ -212,12 +199,8 @@ def _reoptimisation(args: argparse.Namespace) -> Reoptimisation | None:
     from optimizer.forecast_io import load_forecast
     from optimizer.reoptimise import Reoptimisation
 
-    try:
-        text = Path(args.forecast).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInput(f"{args.forecast}: {exc.strerror}", field="--forecast") from None
     return Reoptimisation(
-        load_forecast(text, source=args.forecast),
+        load_forecast(read_text(args.forecast, "--forecast"), source=args.forecast),
         every=args.reoptimise_every,
         day_before=not args.no_day_before,
         horizon=args.horizon,

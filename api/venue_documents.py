@@ -9,24 +9,20 @@ of its bytes (fitted models are cached by the history's).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from api.clock import Clock, iso_utc
 from api.cpu_work import CpuWork
 from api.store import DocumentKind, Store
 from api.venues import VenueRegistry
-from pricing.errors import Conflict, InvalidInput, PayloadTooLarge, UnsupportedMediaType
+from pricing.errors import Conflict, InvalidInput, UnsupportedMediaType, YieldgateError
 from pricing.venue import Venue
 
 MAX_UPLOAD_BYTES = 64 * 1024 * 1024
 CSV_MEDIA_TYPES = ("text/csv", "text/plain")
-
-# (text, venue, source) -> what checking the whole file found; raises InvalidInput naming the
-# line and column. Runs in a worker.
-Check = Callable[[str, Venue, str], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -49,54 +45,55 @@ def decode_csv(body: bytes, source: str) -> str:
 
 
 def uploaded_csv(body: bytes, content_type: str | None, what: str) -> str:
-    """The text of an uploaded CSV, or why it is refused."""
+    """The text of an uploaded CSV, or why it is refused. (The size cap is enforced while the
+    body is read: api/routes/scenarios.py `capped_body`.)"""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in CSV_MEDIA_TYPES:
         raise UnsupportedMediaType(
             f"send the {what} as text/csv, not {media_type or 'no content type'}",
             field="content-type",
         )
-    if len(body) > MAX_UPLOAD_BYTES:
-        raise PayloadTooLarge(
-            f"the {what} is {len(body)} bytes; at most {MAX_UPLOAD_BYTES} are accepted",
-            field="body",
-        )
     return decode_csv(body, "body")
 
 
 class VenueDocuments:
-    """One kind of document for every venue: uploads, and the uploaded or registered one."""
+    """One kind of document for every venue: uploads, and the uploaded or registered one.
+    Subclasses say which kind, how it is checked, and what its absence means."""
+
+    kind: ClassVar[DocumentKind]
+    file_suffix: ClassVar[str]  # the registered file is <venue id><file_suffix>
+
+    @staticmethod
+    def check(text: str, venue: Venue, source: str) -> dict[str, Any]:
+        """What checking the whole file found; InvalidInput naming line and column. Runs in a
+        worker, so it must be a module-level function."""
+        raise NotImplementedError
+
+    def missing(self, venue: Venue) -> YieldgateError:
+        """What describing a venue without the document answers."""
+        raise NotImplementedError
 
     def __init__(
         self,
-        kind: DocumentKind,
-        check: Check,
-        file_suffix: str,
         venues: VenueRegistry,
         store: Store,
         clock: Clock,
         cpu: CpuWork,
         directory: Path | None,
     ) -> None:
-        self.kind = kind
         self.directory = directory
-        self._check = check
-        self._suffix = file_suffix
         self._venues = venues
         self._store = store
         self._clock = clock
         self._cpu = cpu
         self._checked_files: dict[tuple[str, str], dict[str, Any]] = {}
 
-    def file_name(self, venue_id: str) -> str:
-        return f"{venue_id}{self._suffix}"
-
     async def upload(
         self, venue_id: str, body: bytes, content_type: str | None, actor: str
     ) -> dict[str, Any]:
         venue = self._venues.get(venue_id)
         text = uploaded_csv(body, content_type, self.kind)
-        checked = await self._cpu.run(self._check, text, venue, "body")
+        checked = await self._cpu.run(self.check, text, venue, "body")
         meta: dict[str, Any] = {
             "version": document_version(body),
             **checked,
@@ -105,6 +102,18 @@ class VenueDocuments:
         }
         await self._store.put_document(venue.id, self.kind, body, meta)
         return {"venue": venue.id, "source": "uploaded", **meta}
+
+    async def describe(self, venue_id: str) -> dict[str, Any]:
+        venue = self._venues.get(venue_id)
+        document = await self.find(venue)
+        if document is None:
+            raise self.missing(venue)
+        return {
+            "venue": venue.id,
+            "source": document.source,
+            "version": document.version,
+            **document.checked,
+        }
 
     async def find(self, venue: Venue) -> VenueDocument | None:
         """The uploaded document, else the registered file's, else None. A registered file
@@ -115,7 +124,7 @@ class VenueDocuments:
             return VenueDocument(
                 stored.body.decode("utf-8-sig"), str(meta["version"]), "uploaded", meta
             )
-        path = self.directory / self.file_name(venue.id) if self.directory else None
+        path = self.directory / f"{venue.id}{self.file_suffix}" if self.directory else None
         if path is None or not path.is_file():
             return None
         body = await self._cpu.run(path.read_bytes)
@@ -124,18 +133,9 @@ class VenueDocuments:
         key = (str(path), version)
         if key not in self._checked_files:
             try:
-                self._checked_files[key] = await self._cpu.run(self._check, text, venue, str(path))
+                self._checked_files[key] = await self._cpu.run(self.check, text, venue, str(path))
             except InvalidInput as exc:
                 raise Conflict(
                     f"the registered {self.kind} is not valid: {exc.detail}", field=self.kind
                 ) from None
         return VenueDocument(text, version, str(path), self._checked_files[key])
-
-    @staticmethod
-    def describe(venue: Venue, document: VenueDocument) -> dict[str, Any]:
-        return {
-            "venue": venue.id,
-            "source": document.source,
-            "version": document.version,
-            **document.checked,
-        }

@@ -79,7 +79,7 @@ def test_a_registered_calendar_file_is_used_and_a_broken_one_named(
     client: TestClient, tmp_path: Path, monkeypatch: Any
 ) -> None:
     calendars = client.app.state.services.calendars  # type: ignore[attr-defined]
-    monkeypatch.setattr(calendars._documents, "directory", tmp_path)
+    monkeypatch.setattr(calendars, "directory", tmp_path)
     (tmp_path / f"{VENUE}.calendar.csv").write_text(CALENDAR, encoding="utf-8")
     described = client.get(f"/v1/venues/{VENUE}/calendar", headers=MANAGER).json()
     assert described["source"] == str(tmp_path / f"{VENUE}.calendar.csv")

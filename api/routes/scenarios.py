@@ -8,12 +8,22 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from api import venue_documents
+from api.auth import Principal
 from api.deps import ManagerKey, ServicesDep
 from api.responses import json_response
 from api.scenario_request import ScenarioRequest
+from api.venue_documents import VenueDocuments
 from pricing.errors import PayloadTooLarge
 
 router = APIRouter(prefix="/v1", tags=["scenarios"])
+
+
+async def _upload(
+    documents: VenueDocuments, venue: str, request: Request, principal: Principal
+) -> Response:
+    body = await capped_body(request, documents.kind)
+    content_type = request.headers.get("content-type")
+    return json_response(await documents.upload(venue, body, content_type, principal.actor))
 
 
 async def capped_body(request: Request, what: str) -> bytes:
@@ -42,11 +52,7 @@ async def capped_body(request: Request, what: str) -> bytes:
 async def put_history(
     venue: str, request: Request, services: ServicesDep, principal: ManagerKey
 ) -> Response:
-    body = await capped_body(request, "history")
-    content_type = request.headers.get("content-type")
-    return json_response(
-        await services.histories.upload(venue, body, content_type, principal.actor)
-    )
+    return await _upload(services.histories, venue, request, principal)
 
 
 @router.get("/venues/{venue}/history")
@@ -61,11 +67,7 @@ async def get_history(venue: str, services: ServicesDep, _: ManagerKey) -> Respo
 async def put_calendar(
     venue: str, request: Request, services: ServicesDep, principal: ManagerKey
 ) -> Response:
-    body = await capped_body(request, "calendar")
-    content_type = request.headers.get("content-type")
-    return json_response(
-        await services.calendars.upload(venue, body, content_type, principal.actor)
-    )
+    return await _upload(services.calendars, venue, request, principal)
 
 
 @router.get("/venues/{venue}/calendar")
