@@ -25,6 +25,7 @@ from api.metrics import TimingMiddleware
 from api.plan_cache import PlanCache
 from api.planning import PlanService
 from api.quoting import QuoteService
+from api.recovery import RecoveryService
 from api.routes import checkout, hot, manager, ops, scenarios
 from api.sales import SaleService
 from api.scenarios import ScenarioService
@@ -79,7 +80,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings)
-        await store.start()
+        await store.start([venue.id for venue in venues])
         plan_cache = PlanCache(store, venues)
         day_states = DayStateReader(store, plan_cache, settings.store_retry_seconds)
         plans = PlanService(venues, store, clock)
@@ -114,6 +115,7 @@ def create_app(
             histories=histories,
             calendars=calendars,
             scenarios=scenario_service,
+            recovery=RecoveryService(venues, store, plan_cache, day_states, clock),
         )
         await plans.publish_at_start(start_plans)
         if settings.bootstrap_days:

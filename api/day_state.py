@@ -2,6 +2,8 @@
 
 When the store fails, quotes keep answering from the cached plan and the last sold counts seen,
 marked stale, and skip the store for `retry_seconds` so a dead store costs no time per request.
+A store that lost the venue's data (a Redis restarted empty) is answered the same way: its empty
+counts and missing plan are not the venue's, so the last ones seen stand until it is recovered.
 """
 
 from __future__ import annotations
@@ -16,6 +18,13 @@ from api.store import DayState, Store, StoreUnavailable
 from pricing.plan import CompiledPlan
 
 MAX_REMEMBERED_DAYS = 10_000
+LOST_VENUES: set[str] = set()  # as this process last saw them, so the gauge moves on changes only
+
+
+def note_lost(venue: str, *, lost: bool) -> None:
+    if lost != (venue in LOST_VENUES):
+        (LOST_VENUES.add if lost else LOST_VENUES.discard)(venue)
+        metrics.STORE_LOST.labels(venue).set(int(lost))
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +42,10 @@ class DayStateReader:
         self._skip_store_until = 0.0
         self._last_sold: OrderedDict[tuple[str, str], dict[str, int]] = OrderedDict()
 
+    def last_seen_sold(self, venue: str) -> dict[str, dict[str, int]]:
+        """The sold counts this process last read for each of the venue's dates."""
+        return {date: dict(sold) for (v, date), sold in self._last_sold.items() if v == venue}
+
     async def read(self, venue: str, date: str) -> PricingState:
         if time.monotonic() >= self._skip_store_until:
             try:
@@ -41,6 +54,11 @@ class DayStateReader:
                 metrics.STORE_ERRORS.labels("day_state").inc()
                 self._skip_store_until = time.monotonic() + self._retry_seconds
             else:
+                if state.lost:
+                    note_lost(venue, lost=True)
+                    return self._stale(venue, date)
+                if venue in LOST_VENUES:
+                    note_lost(venue, lost=False)
                 return await self._fresh(venue, date, state)
         return self._stale(venue, date)
 

@@ -16,6 +16,7 @@ from api.calendars import CalendarService
 from api.histories import HistoryService
 from api.planning import PlanService
 from api.quoting import QuoteService
+from api.recovery import RecoveryService
 from api.sales import SaleService
 from api.scenarios import ScenarioService
 from api.settings import Settings
@@ -33,6 +34,7 @@ class Services:
     histories: HistoryService
     calendars: CalendarService
     scenarios: ScenarioService
+    recovery: RecoveryService
 
 
 async def get_services(request: Request) -> Services:

@@ -35,6 +35,13 @@ LIVE_PLAN = Gauge(
     multiprocess_mode="livemax",
 )
 
+STORE_LOST = Gauge(
+    "yieldgate_store_lost",
+    "1 while the store has lost the venue's data (a Redis that restarted empty), by venue.",
+    ["venue"],
+    multiprocess_mode="livemax",
+)
+
 
 def render() -> tuple[bytes, str]:
     """This process's metrics, or every worker's when served with several (multiprocess mode)."""

@@ -24,10 +24,15 @@ class PlanCache:
         self._store = store
         self._venues = venues
         self._plans: dict[str, CompiledPlan] = {}
+        self._bodies: dict[str, bytes] = {}  # each compiled plan's Plan JSON, to republish it
         self._locks: dict[str, asyncio.Lock] = {}
 
     def last_known(self, venue_id: str) -> CompiledPlan | None:
         return self._plans.get(venue_id)
+
+    def last_known_body(self, venue_id: str) -> bytes | None:
+        """The Plan JSON of `last_known`, for republishing it into a store that lost it."""
+        return self._bodies.get(venue_id)
 
     async def plan_for(self, venue_id: str, version: str | None) -> CompiledPlan:
         cached = self._plans.get(venue_id)
@@ -48,5 +53,6 @@ class PlanCache:
                 lambda: compile_plan(parse_plan(orjson.loads(body)), venue, version)
             )
             self._plans[venue_id] = compiled
+            self._bodies[venue_id] = body
             metrics.note_live_plan(venue_id, version, cached.version if cached else None)
             return compiled

@@ -7,20 +7,27 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Mapping, Sequence
-from types import EllipsisType
 from typing import Any
 
 import orjson
 
 from api.clock import Clock, iso_utc
-from api.store import Store, StoreUnavailable
+from api.store import PublishResult, Store, StoreUnavailable
 from api.venues import VenueRegistry
 from pricing.bootstrap import bootstrap_plan
 from pricing.calendar import local_now
-from pricing.errors import Conflict, NotFound
-from pricing.plan import Plan, parse_plan, validate_plan
+from pricing.errors import Conflict, InvalidInput, NotFound
+from pricing.plan import (
+    MergedPlan,
+    Plan,
+    merge_into_live,
+    parse_plan,
+    plan_capacities,
+    validate_plan,
+)
 
 log = logging.getLogger("yieldgate.plans")
+MERGE_ATTEMPTS = 5  # publishes racing on one venue; each lost race merges again
 
 
 def new_version(now: dt.datetime) -> str:
@@ -29,6 +36,18 @@ def new_version(now: dt.datetime) -> str:
 
 def plan_bytes(plan: Plan) -> bytes:
     return orjson.dumps(plan.model_dump(mode="json", exclude_none=True))
+
+
+def _republished(plan: Plan, stored: Plan) -> MergedPlan:
+    """A version sent again (a retried publish): the stored plan, made live as it was, if the
+    dates sent are the stored ones; else the stored body stands and the store answers
+    version_conflict (the plan as sent is returned, which differs from it)."""
+    stored_days = {day.date: day for day in stored.days}
+    if all(stored_days.get(day.date) == day for day in plan.days):
+        return MergedPlan(
+            stored, days_new=len(plan.days), days_kept=len(stored.days) - len(plan.days)
+        )
+    return MergedPlan(plan, days_new=len(plan.days), days_kept=0)
 
 
 class PlanService:
@@ -43,39 +62,54 @@ class PlanService:
         actor: str,
         *,
         audit_details: Mapping[str, object] | None = None,
-        replacing: str | EllipsisType | None = ...,
+        replace_all: bool = False,
     ) -> dict[str, Any]:
-        """Make a plan live; `audit_details` are added to the audit entry (why, and what for).
+        """Make a plan's dates live: they replace the live plan's, every other date keeps its
+        prices (DESIGN.md, The store); `replace_all` takes every other date off sale instead.
 
-        `replacing`: the version this plan was derived from (None: no live plan); if another is
-        live by the time of the swap, nothing is published and the answer is 409.
+        The merge is published with a compare-and-swap on the live version, so a publish made
+        meanwhile is merged with, never overwritten. `audit_details` join the audit entry.
         """
         plan = parse_plan(data)
         venue = self._venues.get(plan.venue)
         validate_plan(plan, venue)
+        if not plan.days:
+            raise InvalidInput(
+                "the plan has no days; to take dates off sale, publish a plan without them "
+                "using ?replace=all",
+                field="days",
+            )
         now = self._clock()
         version = plan.version or new_version(now)
-        plan = plan.model_copy(update={"version": version})
-        at = iso_utc(now)
-        details: dict[str, object] = {
-            "days": len(plan.days),
-            "first_date": str(plan.days[0].date) if plan.days else None,
-            "last_date": str(plan.days[-1].date) if plan.days else None,
-            **(audit_details or {}),
-        }
-        result = await self._store.publish_plan(
-            venue.id,
-            version,
-            plan_bytes(plan),
-            actor,
-            at,
-            details,
-            only_if_none=replacing is None,
-            only_if_current=replacing if isinstance(replacing, str) else None,
-        )
-        if result.outcome == "skipped":
+        today = local_now(venue, now).date()
+        for _attempt in range(MERGE_ATTEMPTS):
+            live_version = await self._store.current_version(venue.id)
+            known = await self._store.plan_body(venue.id, version)
+            if known is not None:
+                merged = _republished(plan, parse_plan(orjson.loads(known)))
+            elif replace_all:
+                merged = MergedPlan(plan, days_new=len(plan.days), days_kept=0)
+            else:
+                live = await self._live_plan(venue.id, live_version)
+                merged = merge_into_live(plan, live, keep_from=today)
+            result = await self._publish(
+                merged,
+                version,
+                actor,
+                now,
+                {
+                    "replace": "all" if replace_all else "dates",
+                    "replaced": live_version,
+                    **(audit_details or {}),
+                },
+                live_version,
+            )
+            if result.outcome != "skipped":
+                break
+        else:
             raise Conflict(
-                f"the live plan changed to {result.previous!r} meanwhile; nothing was published",
+                "the live plan kept changing while this one was merged into it; nothing was "
+                "published, try again",
                 field="version",
             )
         if result.outcome == "version_conflict":
@@ -86,10 +120,47 @@ class PlanService:
         return {
             "venue": venue.id,
             "version": version,
-            "published_at": at,
+            "published_at": iso_utc(now),
             "published_by": actor,
             "previous": result.previous,
+            "days": len(merged.plan.days),
+            "days_from_plan": merged.days_new,
+            "days_kept": merged.days_kept,
         }
+
+    async def _live_plan(self, venue_id: str, version: str | None) -> Plan | None:
+        body = await self._store.plan_body(venue_id, version) if version else None
+        return parse_plan(orjson.loads(body)) if body else None
+
+    async def _publish(
+        self,
+        merged: MergedPlan,
+        version: str,
+        actor: str,
+        now: dt.datetime,
+        audit_details: Mapping[str, object],
+        live_version: str | None,
+    ) -> PublishResult:
+        plan = merged.plan.model_copy(update={"version": version})
+        details: dict[str, object] = {
+            "days": len(plan.days),
+            "first_date": str(plan.days[0].date) if plan.days else None,
+            "last_date": str(plan.days[-1].date) if plan.days else None,
+            "days_from_plan": merged.days_new,
+            "days_kept": merged.days_kept,
+            **audit_details,
+        }
+        return await self._store.publish_plan(
+            plan.venue,
+            version,
+            plan_bytes(plan),
+            actor,
+            iso_utc(now),
+            details,
+            capacities=plan_capacities(plan),
+            only_if_none=live_version is None,
+            only_if_current=live_version,
+        )
 
     async def list(self, venue_id: str) -> dict[str, Any]:
         venue = self._venues.get(venue_id)
@@ -144,6 +215,7 @@ class PlanService:
                     "start-up",
                     iso_utc(now),
                     {"days": len(plan.days), "kind": "start-up"},
+                    capacities=plan_capacities(plan),
                     only_if_none=True,
                 )
             except StoreUnavailable as exc:
@@ -166,6 +238,7 @@ class PlanService:
                     "bootstrap",
                     iso_utc(now),
                     {"days": days, "kind": "bootstrap"},
+                    capacities=plan_capacities(plan),
                     only_if_none=True,
                 )
             except StoreUnavailable as exc:

@@ -12,10 +12,10 @@ from api import metrics
 from api.clock import Clock, iso_utc
 from api.plan_cache import PlanCache
 from api.quoting import check_slot, sale_day
-from api.store import SaleRequest, Store
+from api.store import SaleRequest, SaleResult, Store, StoreLost
 from api.venues import VenueRegistry
 from pricing.calendar import entry_slots, parse_date
-from pricing.errors import Conflict, InvalidInput, NotFound, SoldOut
+from pricing.errors import Conflict, InvalidInput, NotFound, SoldOut, YieldgateError
 from pricing.money import to_units, vat_included
 from pricing.token import QuoteSigner, check_fresh, match_order
 from pricing.venue import Venue
@@ -41,11 +41,12 @@ class SaleService:
         self._signer = signer
         self._clock = clock
 
-    def _capacity(self, venue: Venue, date: str, slot: str) -> int:
-        """The slot's capacity in the plan this worker last priced from, else the venue's."""
-        plan = self._plans.last_known(venue.id)
-        pricing = plan.days.get(parse_date(date), {}).get(slot) if plan else None
-        return pricing.capacity if pricing else venue.capacity_of(slot)
+    async def _capacities(self, venue: Venue, date: str, slots: tuple[str, ...]) -> dict[str, int]:
+        """Each slot's capacity in the live plan (what sales are held to), else the venue's."""
+        version = await self._store.current_version(venue.id)
+        plan = await self._plans.plan_for(venue.id, version) if version else None
+        day = plan.days.get(parse_date(date), {}) if plan else {}
+        return {s: day[s].capacity if s in day else venue.capacity_of(s) for s in slots}
 
     async def sell(
         self,
@@ -106,32 +107,17 @@ class SaleService:
             date=date,
             slot=slot,
             quantity=sum(claims.tickets.values()),
-            fingerprint=fingerprint(
-                {
-                    "venue": venue.id,
-                    "date": date,
-                    "slot": slot,
-                    "tickets": claims.tickets,
-                    "token": token,
-                }
-            ),
+            fingerprint=digest,
             record=orjson.dumps(record),
+            quote_id=claims.quote_id,
+            quote_expires_at=claims.expires_at,
         )
-        result = await self._store.record_sale(request, self._capacity(venue, date, slot))
+        result = await self._store.record_sale(request)
         metrics.SALES.labels(result.outcome).inc()
-        if result.outcome == "conflict":
-            raise Conflict(
-                f"order {order_id!r} was already used for a different sale", field="order_id"
-            )
-        if result.outcome == "sold_out":
-            raise SoldOut(
-                f"{slot} on {date} has {result.remaining} tickets left, the order needs "
-                f"{request.quantity}",
-                field="slot",
-                remaining=result.remaining,
-            )
-        assert result.record is not None
-        return result.record, result.outcome == "recorded"
+        if result.outcome in ("recorded", "replayed"):
+            assert result.record is not None
+            return result.record, result.outcome == "recorded"
+        raise _refusal(result, request)
 
     async def cancel(self, order_id: str) -> dict[str, Any]:
         result = await self._store.cancel_sale(order_id, iso_utc(self._clock()))
@@ -157,19 +143,20 @@ class SaleService:
             "venue": venue.id,
             "date": date,
             "sold": {slot: sold.get(slot, 0) for slot in slots},
-            "capacity": {slot: self._capacity(venue, date, slot) for slot in slots},
+            "capacity": await self._capacities(venue, date, slots),
         }
 
     async def reconcile(self, venue_id: str, date: str, sold: Mapping[str, int]) -> dict[str, Any]:
         """Replace the day's sold counts with the ticketing system's, after checking them all."""
         venue = self._venues.get(venue_id)
         slots = self._slots(venue, date)
+        capacities = await self._capacities(venue, date, slots)
         for slot, count in sold.items():
             if slot not in slots:
                 raise InvalidInput(f"{slot} is not an entry slot on {date}", field=f"sold.{slot}")
             if count < 0:
                 raise InvalidInput(f"sold must be 0 or more, got {count}", field=f"sold.{slot}")
-            capacity = self._capacity(venue, date, slot)
+            capacity = capacities[slot]
             if count > capacity:
                 raise InvalidInput(
                     f"{count} sold is above the slot's capacity of {capacity}",
@@ -183,3 +170,31 @@ class SaleService:
         if not slots:
             raise NotFound(f"{venue.display_name()} is closed on {date}", field="date")
         return slots
+
+
+def _refusal(result: SaleResult, sale: SaleRequest) -> YieldgateError:
+    """Why a sale was not recorded, naming what the caller must change."""
+    where = f"{sale.slot} on {sale.date}"
+    if result.outcome == "conflict":
+        return Conflict(
+            f"order {sale.order_id!r} was already used for a different sale", field="order_id"
+        )
+    if result.outcome == "quote_used":
+        return Conflict(
+            f"quote {sale.quote_id} was already used by order {result.used_by!r}; a quote pays "
+            "for one order: ask for a new quote",
+            field="token",
+            quote_id=sale.quote_id,
+        )
+    if result.outcome == "not_on_sale":
+        return Conflict(f"{where} is not on sale in the live plan", field="slot")
+    if result.outcome == "store_lost":
+        return StoreLost(
+            f"the store lost {sale.venue}'s sales (it restarted empty?); sales resume once an "
+            "operator has recovered it (README: Recovering a store that lost its data)"
+        )
+    return SoldOut(
+        f"{where} has {result.remaining} tickets left, the order needs {sale.quantity}",
+        field="slot",
+        remaining=result.remaining,
+    )

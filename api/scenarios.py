@@ -205,31 +205,15 @@ class ScenarioService:
         if record["status"] != "done":
             raise self._not_done(record)
         venue = self._venues.get(record["venue"])
-        live_version = await self._store.current_version(venue.id)
-        live_body = await self._store.plan_body(venue.id, live_version) if live_version else None
         scenario_days = record["plan"]["days"]
-        start, end = record["request"]["start"], self._end(record)
-        kept = [
-            day
-            for day in (orjson.loads(live_body)["days"] if live_body else [])
-            if not start <= day["date"] <= end
-        ]
-        plan = {
-            "venue": venue.id,
-            "currency": venue.currency,
-            "days": sorted([*kept, *scenario_days], key=lambda day: str(day["date"])),
-        }
+        plan = {"venue": venue.id, "currency": venue.currency, "days": scenario_days}
         published = await self._plans.publish(
             plan,
             actor,
-            replacing=live_version,
             audit_details={
                 "scenario": record["id"],
                 "kpis": record["kpis"],
                 "compared_with": record["live_version"],
-                "replaced": live_version,
-                "days_from_scenario": len(scenario_days),
-                "days_kept": len(kept),
             },
         )
         record["published"].append(

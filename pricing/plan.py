@@ -57,6 +57,33 @@ def parse_plan(data: Any) -> Plan:
         raise InvalidInput(f"{field}: {first['msg']}", field=field) from None
 
 
+def plan_capacities(plan: Plan) -> dict[str, dict[str, int]]:
+    """Each date's slot capacities (date -> slot -> seats): what a sale is checked against."""
+    return {
+        day.date.isoformat(): {slot.slot: slot.capacity for slot in day.slots} for day in plan.days
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class MergedPlan:
+    plan: Plan
+    days_new: int  # the dates the published plan brought
+    days_kept: int  # the live plan's other dates, kept as they were
+
+
+def merge_into_live(plan: Plan, live: Plan | None, *, keep_from: dt.date) -> MergedPlan:
+    """The plan's dates replace the live plan's; the live plan's other dates from `keep_from` on
+    are kept (earlier ones can no longer be sold). Dates come out in order."""
+    new_dates = {day.date for day in plan.days}
+    kept = [
+        day
+        for day in (live.days if live else [])
+        if day.date not in new_dates and day.date >= keep_from
+    ]
+    days = sorted([*kept, *plan.days], key=lambda day: day.date)
+    return MergedPlan(plan.model_copy(update={"days": days}), len(plan.days), len(kept))
+
+
 def validate_plan(plan: Plan, venue: Venue) -> None:
     """Check a plan against its venue's rules; raises InvalidInput naming the field at fault."""
     if plan.venue != venue.id:

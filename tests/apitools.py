@@ -53,3 +53,21 @@ def set_sold(client: TestClient, date: str, sold: dict[str, int]) -> None:
         f"/v1/venues/city-museum/inventory/{date}", json={"sold": sold}, headers=MANAGER
     )
     assert response.status_code == 200, response.text
+
+
+def sell(client: TestClient, quoted: dict, order_id: str = "order-1", **overrides: object):  # type: ignore[no-untyped-def]
+    body = {
+        "order_id": order_id,
+        "venue": quoted["venue"],
+        "date": quoted["date"],
+        "slot": quoted["slot"],
+        "tickets": {line["segment"]: line["quantity"] for line in quoted["lines"]},
+        "token": quoted["token"],
+    }
+    body.update(overrides)
+    return client.post("/v1/sales", json=body, headers=CHECKOUT)
+
+
+def sold_on(client: TestClient, date: str, slot: str) -> int:
+    response = client.get(f"/v1/venues/city-museum/inventory/{date}", headers=MANAGER)
+    return response.json()["sold"][slot]

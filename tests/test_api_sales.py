@@ -4,26 +4,8 @@ from __future__ import annotations
 
 import base64
 
-from apitools import CHECKOUT, MANAGER, TOMORROW, FakeClock, problem, quote, set_sold
+from apitools import CHECKOUT, MANAGER, TOMORROW, FakeClock, problem, quote, sell, set_sold, sold_on
 from fastapi.testclient import TestClient
-
-
-def sell(client: TestClient, quoted: dict, order_id: str = "order-1", **overrides: object):  # type: ignore[no-untyped-def]
-    body = {
-        "order_id": order_id,
-        "venue": quoted["venue"],
-        "date": quoted["date"],
-        "slot": quoted["slot"],
-        "tickets": {line["segment"]: line["quantity"] for line in quoted["lines"]},
-        "token": quoted["token"],
-    }
-    body.update(overrides)
-    return client.post("/v1/sales", json=body, headers=CHECKOUT)
-
-
-def sold_on(client: TestClient, date: str, slot: str) -> int:
-    response = client.get(f"/v1/venues/city-museum/inventory/{date}", headers=MANAGER)
-    return response.json()["sold"][slot]
 
 
 def test_a_sale_is_recorded_at_the_quoted_price(client: TestClient) -> None:

@@ -105,7 +105,15 @@ async def workers(flushed_redis_url: str) -> AsyncIterator[tuple[RedisStore, Red
 
 
 def sale(order_id: str) -> SaleRequest:
-    return SaleRequest(order_id, "city-museum", "2027-03-03", "10:00", 2, order_id, b"{}")
+    return SaleRequest(
+        order_id, "city-museum", "2027-03-03", "10:00", 2, order_id, b"{}", f"q-{order_id}", 0
+    )
+
+
+async def on_sale(store: RedisStore) -> None:
+    """A live plan that sells the sales' slot, so they are checked against its capacity."""
+    capacities = {"2027-03-03": {"10:00": 10}}
+    await store.publish_plan("city-museum", "v0", b"{}", "test", "now", {}, capacities=capacities)
 
 
 async def eventually(check, seconds: float = 2.0) -> None:  # type: ignore[no-untyped-def]
@@ -129,7 +137,8 @@ async def test_a_sale_in_one_worker_reaches_the_others_cache(
     await raw.aclose()
     assert (await first.day_state(*KEY)).sold == {}
 
-    assert (await second.record_sale(sale("o-1"), capacity=10)).outcome == "recorded"
+    await on_sale(second)
+    assert (await second.record_sale(sale("o-1"))).outcome == "recorded"
 
     async def first_sees_it() -> bool:
         return (await first.day_state(*KEY)).sold == {"10:00": 2, "11:00": 5}
@@ -143,7 +152,7 @@ async def test_a_publish_in_one_worker_reaches_the_others_cache(
 ) -> None:
     first, second = workers
     assert (await first.day_state(*KEY)).plan_version is None
-    await second.publish_plan("city-museum", "v1", b"{}", "test", "now", {})
+    await second.publish_plan("city-museum", "v1", b"{}", "test", "now", {}, capacities={})
 
     async def first_sees_it() -> bool:
         return (await first.day_state(*KEY)).plan_version == "v1"
@@ -159,7 +168,8 @@ async def test_a_worker_reads_its_own_writes_at_once(
     assert (await first.day_state(*KEY)).sold == {}
     await first.set_sold("city-museum", "2027-03-03", {"12:00": 7})
     assert (await first.day_state(*KEY)).sold == {"12:00": 7}
-    await first.record_sale(sale("o-2"), capacity=10)
+    await on_sale(first)
+    await first.record_sale(sale("o-2"))
     assert (await first.day_state(*KEY)).sold == {"10:00": 2, "12:00": 7}
     await first.cancel_sale("o-2", "now")
     assert (await first.day_state(*KEY)).sold == {"10:00": 0, "12:00": 7}

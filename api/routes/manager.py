@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query
 from starlette.responses import Response
@@ -27,11 +27,25 @@ async def put_inventory(
     return json_response(await services.sales.reconcile(venue, date, body.sold))
 
 
+@router.post("/venues/{venue}/recover")
+async def recover_venue(venue: str, services: ServicesDep, principal: ManagerKey) -> Response:
+    """After the store lost the venue's data: republish the plan this worker holds if the store
+    has none, and accept the store's data from now on (reconcile the inventory first)."""
+    return json_response(await services.recovery.recover(venue, principal.actor))
+
+
 @router.post("/plans")
 async def publish_plan(
-    services: ServicesDep, principal: ManagerKey, plan: Annotated[dict[str, Any], Body()]
+    services: ServicesDep,
+    principal: ManagerKey,
+    plan: Annotated[dict[str, Any], Body()],
+    replace: Annotated[
+        Literal["all"] | None,
+        Query(description="all: dates the plan leaves out go off sale (default: they keep theirs)"),
+    ] = None,
 ) -> Response:
-    return json_response(await services.plans.publish(plan, principal.actor), status_code=201)
+    published = await services.plans.publish(plan, principal.actor, replace_all=replace == "all")
+    return json_response(published, status_code=201)
 
 
 @router.get("/plans")

@@ -19,7 +19,7 @@ async def healthz() -> Response:
 
 @router.get("/readyz")
 async def readyz(services: ServicesDep) -> Response:
-    await services.store.ping()
+    await services.recovery.check_ready()
     return json_response({"status": "ready"})
 
 

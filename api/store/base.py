@@ -6,6 +6,7 @@ UTC strings, and sold counts include every ticket that uses capacity (free segme
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
@@ -16,12 +17,23 @@ class StoreUnavailable(ServiceUnavailable):
     """The store cannot be reached or did not answer in time; nothing was written."""
 
 
+class StoreLost(StoreUnavailable):
+    """The store answers but no longer holds what it held (a Redis that restarted empty)."""
+
+
+# The live plan's capacity per date and slot, as the sale path checks it: date -> slot -> seats.
+Capacities = Mapping[str, Mapping[str, int]]
+
+
 @dataclass(frozen=True, slots=True)
 class DayState:
     """What a quote needs from the store, fetched in one round trip."""
 
     sold: dict[str, int]  # slot -> tickets sold; absent slots have sold none
     plan_version: str | None  # the venue's live plan version, None before any publish
+    # True when the venue's data vanished since this store first saw it (see `lost_venues`):
+    # `sold` and `plan_version` then describe an empty store, not the venue's sales.
+    lost: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +45,32 @@ class SaleRequest:
     quantity: int  # tickets that use capacity
     fingerprint: str  # digest of the request body: same id + other body is a conflict
     record: bytes  # the answer to return now and to replay for the same request later
+    quote_id: str  # the quote this sale honours: it pays for one order only
+    quote_expires_at: int  # unix seconds; after it no token can use the quote, so it is forgotten
+
+
+SaleOutcome = Literal[
+    "recorded", "replayed", "conflict", "quote_used", "not_on_sale", "sold_out", "store_lost"
+]
 
 
 @dataclass(frozen=True, slots=True)
 class SaleResult:
-    # recorded: written now; replayed: same id and body seen before, nothing written;
-    # conflict: same id, other body (or other venue); sold_out: it does not fit, nothing written
-    outcome: Literal["recorded", "replayed", "conflict", "sold_out"]
+    """What `record_sale` did. Checked in this order, and nothing is written unless recorded:
+
+    replayed: this order id was recorded before with this fingerprint (its first answer again);
+    conflict: this order id was used before with another fingerprint, or by another venue;
+    store_lost: the venue's data vanished (see `lost_venues`); counting from zero would oversell;
+    quote_used: another order already used this quote (`used_by` names it);
+    not_on_sale: the live plan has no such date and slot (or no plan is live);
+    sold_out: sold + quantity would pass the slot's capacity in the live plan;
+    recorded: counted, the order and the quote's use stored, in one atomic step.
+    """
+
+    outcome: SaleOutcome
     record: bytes | None = None  # the stored answer for recorded and replayed
     remaining: int | None = None  # tickets left in the slot, for sold_out
+    used_by: str | None = None  # the order that used the quote, for quote_used
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,11 +136,25 @@ class StoredScenario:
 
 
 class Store(Protocol):
-    async def start(self) -> None:
-        """Begin any background work (the Redis store follows change notices)."""
+    async def start(self, venues: Sequence[str] = ()) -> None:
+        """Begin any background work (the Redis store follows change notices), and mark each
+        venue's data with a generation marker unless it has one (see `lost_venues`)."""
 
     async def ping(self) -> None:
         """Raise StoreUnavailable unless the store answers."""
+
+    async def lost_venues(self) -> list[str]:
+        """The venues whose generation marker vanished since this store first saw it.
+
+        A marker is written once per venue, when a store first meets that venue, and is only
+        ever removed with the rest of the data (a Redis that restarted without persistence, a
+        failover to an empty replica). While a venue is lost its sales answer `store_lost` and
+        its day states say `lost`, until `recover` is called.
+        """
+
+    async def recover(self, venue: str) -> None:
+        """Accept the store's current data for the venue as the truth from now on (a new
+        generation marker), after its plan was republished and its sold counts reconciled."""
 
     async def day_state(self, venue: str, date: str) -> DayState: ...
 
@@ -120,8 +163,9 @@ class Store(Protocol):
     async def set_sold(self, venue: str, date: str, sold: dict[str, int]) -> None:
         """Replace the whole day's sold counts (reconciliation with the ticketing system)."""
 
-    async def record_sale(self, sale: SaleRequest, capacity: int) -> SaleResult:
-        """Record a sale if the order id is new and sold + quantity <= capacity, atomically."""
+    async def record_sale(self, sale: SaleRequest) -> SaleResult:
+        """Record a sale in one atomic step: the order id is new, the quote unused, the slot in
+        the live plan, and sold + quantity within the live plan's capacity (see SaleResult)."""
 
     async def replayed_sale(self, venue: str, order_id: str, fingerprint: str) -> bytes | None:
         """The stored answer of an order recorded before with this same fingerprint, else None.
@@ -141,11 +185,14 @@ class Store(Protocol):
         at: str,
         details: dict[str, object],
         *,
+        capacities: Capacities,
         only_if_none: bool = False,
         only_if_current: str | None = None,
     ) -> PublishResult:
         """Store a plan and make it live in one atomic swap; audited.
 
+        `capacities` are the plan's slot capacities, kept with the version: a sale is checked
+        against those of whichever version is live at that moment (a rollback included).
         `only_if_none` / `only_if_current`: skip unless no plan, or that version, is live (so a
         plan derived from the live one never overwrites a publish made in between).
         """

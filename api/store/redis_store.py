@@ -12,7 +12,9 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Iterator
+import secrets
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Literal, cast
 
@@ -26,6 +28,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from api.store.base import (
     AuditEntry,
     CancelResult,
+    Capacities,
     DayState,
     DocumentKind,
     PlanMeta,
@@ -35,22 +38,29 @@ from api.store.base import (
     SaleResult,
     StoredDocument,
     StoredScenario,
+    StoreLost,
     StoreUnavailable,
 )
 from api.store.day_cache import DayCache
+from pricing.plan import parse_plan, plan_capacities
 
 log = logging.getLogger("yieldgate.store")
 NOTICE_RETRY_SECONDS = 0.5
 ORDER_TTL_SECONDS = 400 * 24 * 3600  # long enough to replay or cancel any order of the season
 AUDIT_MAX_ENTRIES = 10_000
+# A used quote is remembered this long past its expiry, for clocks that differ between workers.
+QUOTE_MEMORY_MARGIN_SECONDS = 60
 
-# KEYS: order hash, the day's sold hash
-# ARGV: fingerprint, date, slot, quantity, capacity, record, ttl seconds, notice channel, notice
+# KEYS: order hash, the day's sold hash, the quote's use, current version, generation marker
+# ARGV: fingerprint, date, slot, quantity, record, order ttl seconds, notice channel, notice,
+#       order id, quote ttl seconds, expected generation, capacity-key prefix
+# The capacity key is built here from the live version read in this same script (it carries the
+# venue's hash tag like every key above), so the check uses whatever plan is live at the sale.
 _SALE_LUA = """
-local order_key, sold_key = KEYS[1], KEYS[2]
+local order_key, sold_key, quote_key = KEYS[1], KEYS[2], KEYS[3]
+local current_key, generation_key = KEYS[4], KEYS[5]
 local fingerprint, date, slot = ARGV[1], ARGV[2], ARGV[3]
-local quantity, capacity = tonumber(ARGV[4]), tonumber(ARGV[5])
-local record, ttl = ARGV[6], ARGV[7]
+local quantity, record, ttl = tonumber(ARGV[4]), ARGV[5], ARGV[6]
 
 if redis.call('EXISTS', order_key) == 1 then
   local stored = redis.call('HMGET', order_key, 'fingerprint', 'record')
@@ -59,6 +69,33 @@ if redis.call('EXISTS', order_key) == 1 then
   end
   return {'conflict'}
 end
+
+local generation = redis.call('GET', generation_key)
+if generation ~= ARGV[11] then
+  if not generation then
+    return {'store_lost'}
+  end
+  return {'generation', generation}
+end
+
+local used_by = redis.call('GET', quote_key)
+if used_by then
+  return {'quote_used', used_by}
+end
+
+local version = redis.call('GET', current_key)
+if not version then
+  return {'not_on_sale'}
+end
+local capacity_key = ARGV[12] .. version
+local capacity = redis.call('HGET', capacity_key, date .. ' ' .. slot)
+if not capacity then
+  if redis.call('EXISTS', capacity_key) == 0 then
+    return {'unindexed', version}
+  end
+  return {'not_on_sale'}
+end
+capacity = tonumber(capacity)
 
 local sold = tonumber(redis.call('HGET', sold_key, slot) or '0')
 if sold + quantity > capacity then
@@ -70,7 +107,8 @@ redis.call('HSET', order_key, 'fingerprint', fingerprint, 'status', 'recorded', 
            'slot', slot, 'quantity', quantity, 'record', record)
 redis.call('EXPIRE', order_key, ttl)
 redis.call('EXPIRE', sold_key, ttl)
-redis.call('PUBLISH', ARGV[8], ARGV[9])
+redis.call('SET', quote_key, ARGV[9], 'EX', ARGV[10])
+redis.call('PUBLISH', ARGV[7], ARGV[8])
 return {'recorded', record}
 """
 
@@ -101,12 +139,12 @@ redis.call('PUBLISH', ARGV[3], ARGV[4] .. date)
 return {'cancelled', date, slot, quantity, at}
 """
 
-# KEYS: plan body, plans list, plans meta hash, current version, audit stream
+# KEYS: plan body, plans list, plans meta hash, current version, audit stream, capacities hash
 # ARGV: version, body, only if none ('1' or '0'), meta JSON, actor, at, details JSON, audit max,
-#       notice channel, notice, only if this version is current ('' for any)
+#       notice channel, notice, only if this version is current ('' for any), capacities JSON
 _PUBLISH_LUA = """
 local plan_key, plans_key, meta_key = KEYS[1], KEYS[2], KEYS[3]
-local current_key, audit_key = KEYS[4], KEYS[5]
+local current_key, audit_key, capacity_key = KEYS[4], KEYS[5], KEYS[6]
 local version, body, only_if_none = ARGV[1], ARGV[2], ARGV[3]
 
 local existing = redis.call('GET', plan_key)
@@ -126,6 +164,13 @@ if not existing then
   redis.call('LPUSH', plans_key, version)
   redis.call('HSET', meta_key, version, ARGV[4])
 end
+if redis.call('EXISTS', capacity_key) == 0 then
+  -- '_' marks the index as written, also for a plan without slots
+  redis.call('HSET', capacity_key, '_', '0')
+  for date_slot, seats in pairs(cjson.decode(ARGV[12])) do
+    redis.call('HSET', capacity_key, date_slot, seats)
+  end
+end
 redis.call('SET', current_key, version)
 redis.call('XADD', audit_key, 'MAXLEN', '~', ARGV[8], '*', 'action', 'publish',
            'version', version, 'previous', previous or '', 'actor', ARGV[5], 'at', ARGV[6],
@@ -135,6 +180,18 @@ if existing then
   return {'unchanged', previous}
 end
 return {'published', previous}
+"""
+
+# KEYS: capacities hash
+# ARGV: capacities JSON (a version published before capacities were kept with it)
+_INDEX_LUA = """
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], '_', '0')
+  for date_slot, seats in pairs(cjson.decode(ARGV[1])) do
+    redis.call('HSET', KEYS[1], date_slot, seats)
+  end
+end
+return 1
 """
 
 # KEYS: plans meta hash, current version, audit stream
@@ -187,6 +244,18 @@ class _Keys:
 
     def order_venue(self, order_id: str) -> str:
         return f"{self._prefix}:orders:{order_id}"
+
+    def quote(self, venue: str, quote_id: str) -> str:
+        return f"{self._venue(venue)}:quote:{quote_id}"
+
+    def capacities_prefix(self, venue: str) -> str:
+        return f"{self._venue(venue)}:capacity:"
+
+    def capacities(self, venue: str, version: str) -> str:
+        return self.capacities_prefix(venue) + version
+
+    def generation(self, venue: str) -> str:
+        return f"{self._venue(venue)}:generation"
 
     def plan(self, venue: str, version: str) -> str:
         return f"{self._venue(venue)}:plan:{version}"
@@ -249,6 +318,20 @@ def _counts(raw: dict[bytes, bytes]) -> dict[str, int]:
     return {slot.decode(): int(sold) for slot, sold in raw.items()}
 
 
+def _capacities_json(capacities: Capacities) -> str:
+    return json.dumps(
+        {
+            f"{date} {slot}": seats
+            for date, slots in capacities.items()
+            for slot, seats in slots.items()
+        }
+    )
+
+
+def _new_marker(kind: Literal["created", "recovered"]) -> bytes:
+    return f"{kind}:{secrets.token_hex(8)}".encode()
+
+
 class RedisStore:
     """The Store on the Redis behind `client`; its key layout is ready for Redis Cluster.
 
@@ -269,6 +352,9 @@ class RedisStore:
         self._publish = client.register_script(_PUBLISH_LUA)
         self._rollback = client.register_script(_ROLLBACK_LUA)
         self._save_scenario = client.register_script(_SAVE_SCENARIO_LUA)
+        self._index = client.register_script(_INDEX_LUA)
+        # Each venue's generation marker as this store first met it (see `lost_venues`).
+        self._generations: dict[str, bytes] = {}
 
     @classmethod
     def from_url(
@@ -294,9 +380,63 @@ class RedisStore:
         """True while the change-notice feed is connected and the day cache is in use."""
         return self._day_cache.live
 
-    async def start(self) -> None:
+    async def start(self, venues: Sequence[str] = ()) -> None:
+        for venue in venues:
+            try:
+                await self._generation(venue)
+            except StoreUnavailable as exc:
+                log.warning("generation marker of %s not read at start: %s", venue, exc.detail)
         if self._listener is None and self._day_cache_seconds > 0:
             self._listener = asyncio.create_task(self._follow_notices(), name="yieldgate-notices")
+
+    async def _generation(self, venue: str) -> bytes:
+        """The venue's marker as this store knows it; the first meeting writes one if none is
+        there (a fresh store) and adopts whatever is there otherwise."""
+        known = self._generations.get(venue)
+        if known is not None:
+            return known
+        key = self._keys.generation(venue)
+        with _unavailable_on_failure():
+            await self._client.set(key, _new_marker("created"), nx=True)
+            marker = cast(bytes | None, await self._client.get(key))
+        if marker is None:  # removed between the two calls: the store is being emptied
+            raise StoreLost(f"the store lost {venue}'s data while it was being read")
+        return self._generations.setdefault(venue, marker)
+
+    def _seen_marker(self, venue: str, marker: bytes | None) -> bool:
+        """Whether the venue's data is the one this store knows: False when its marker is gone,
+        or when another was created since (the data vanished and a fresh process wrote one).
+        A marker written by `recover` is adopted: an operator accepted the data as it is."""
+        known = self._generations.get(venue)
+        if marker == known:
+            return True
+        if marker is not None and marker.startswith(b"recovered:"):
+            self._generations[venue] = marker
+            return True
+        return False
+
+    async def lost_venues(self) -> list[str]:
+        venues = list(self._generations)
+        if not venues:
+            return []
+        with _unavailable_on_failure():
+            # One GET each: under Redis Cluster the markers live in different slots.
+            markers = [await self._client.get(self._keys.generation(v)) for v in venues]
+        return [
+            venue
+            for venue, marker in zip(venues, markers, strict=True)
+            if not self._seen_marker(venue, cast(bytes | None, marker))
+        ]
+
+    async def recover(self, venue: str) -> None:
+        marker = _new_marker("recovered")
+        with _unavailable_on_failure():
+            async with self._client.pipeline(transaction=True) as pipe:
+                pipe.set(self._keys.generation(venue), marker)
+                pipe.publish(self._keys.notices, _day_notice(venue, WHOLE_VENUE))
+                await pipe.execute()
+        self._generations[venue] = marker
+        self._day_cache.venue_changed(venue)
 
     async def _follow_notices(self) -> None:
         """Keep the day cache in step with every write, from any worker, while subscribed."""
@@ -343,12 +483,19 @@ class RedisStore:
         return state
 
     async def _read_day_state(self, venue: str, date: str) -> DayState:
+        if venue not in self._generations:
+            await self._generation(venue)
         with _unavailable_on_failure():
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.hgetall(self._keys.sold(venue, date))
                 pipe.get(self._keys.current(venue))
-                sold, current = await pipe.execute()
-        return DayState(sold=_counts(sold), plan_version=_text(current))
+                pipe.get(self._keys.generation(venue))
+                sold, current, marker = await pipe.execute()
+        return DayState(
+            sold=_counts(sold),
+            plan_version=_text(current),
+            lost=not self._seen_marker(venue, marker),
+        )
 
     async def sold_counts(self, venue: str, date: str) -> dict[str, int]:
         with _unavailable_on_failure():
@@ -368,7 +515,8 @@ class RedisStore:
         # This worker reads its own writes at once; the others on the notice, a moment later.
         self._day_cache.day_changed(venue, date)
 
-    async def record_sale(self, sale: SaleRequest, capacity: int) -> SaleResult:
+    async def record_sale(self, sale: SaleRequest) -> SaleResult:
+        generation = await self._generation(sale.venue)
         with _unavailable_on_failure():
             # The first venue to use an order id owns it, even if that sale was refused.
             claimed_by = await self._client.set(
@@ -378,33 +526,71 @@ class RedisStore:
                 get=True,
                 ex=ORDER_TTL_SECONDS,
             )
-            if claimed_by is not None and claimed_by != sale.venue.encode():
-                return SaleResult("conflict")
-            reply = await self._sale(
-                keys=[
-                    self._keys.order(sale.venue, sale.order_id),
-                    self._keys.sold(sale.venue, sale.date),
-                ],
-                args=[
-                    sale.fingerprint,
-                    sale.date,
-                    sale.slot,
-                    sale.quantity,
-                    capacity,
-                    sale.record,
-                    ORDER_TTL_SECONDS,
-                    self._keys.notices,
-                    _day_notice(sale.venue, sale.date),
-                ],
-            )
-        outcome = reply[0].decode()
+        if claimed_by is not None and claimed_by != sale.venue.encode():
+            return SaleResult("conflict")
+        # At most one retry each: a marker another worker's `recover` wrote, and a live version
+        # published before capacities were kept with each version.
+        for _attempt in range(3):
+            reply = await self._run_sale(sale, generation)
+            outcome = reply[0].decode()
+            if outcome == "generation":
+                if not self._seen_marker(sale.venue, reply[1]):
+                    return SaleResult("store_lost")
+                generation = reply[1]
+            elif outcome == "unindexed":
+                await self._index_capacities(sale.venue, reply[1].decode())
+            else:
+                break
         if outcome == "recorded":
             self._day_cache.day_changed(sale.venue, sale.date)
         if outcome in ("recorded", "replayed"):
             return SaleResult(outcome, record=reply[1])
         if outcome == "sold_out":
             return SaleResult("sold_out", remaining=int(reply[1]))
-        return SaleResult("conflict")
+        if outcome == "quote_used":
+            return SaleResult("quote_used", used_by=reply[1].decode())
+        if outcome in ("conflict", "not_on_sale", "store_lost"):
+            return SaleResult(outcome)
+        raise StoreUnavailable(f"the store answered a sale with {outcome!r}")
+
+    async def _run_sale(self, sale: SaleRequest, generation: bytes) -> list[Any]:
+        quote_ttl = max(sale.quote_expires_at - int(time.time()), 0) + QUOTE_MEMORY_MARGIN_SECONDS
+        with _unavailable_on_failure():
+            reply: list[Any] = await self._sale(
+                keys=[
+                    self._keys.order(sale.venue, sale.order_id),
+                    self._keys.sold(sale.venue, sale.date),
+                    self._keys.quote(sale.venue, sale.quote_id),
+                    self._keys.current(sale.venue),
+                    self._keys.generation(sale.venue),
+                ],
+                args=[
+                    sale.fingerprint,
+                    sale.date,
+                    sale.slot,
+                    sale.quantity,
+                    sale.record,
+                    ORDER_TTL_SECONDS,
+                    self._keys.notices,
+                    _day_notice(sale.venue, sale.date),
+                    sale.order_id,
+                    quote_ttl,
+                    generation,
+                    self._keys.capacities_prefix(sale.venue),
+                ],
+            )
+        return reply
+
+    async def _index_capacities(self, venue: str, version: str) -> None:
+        body = await self.plan_body(venue, version)
+        if body is None:
+            raise StoreUnavailable(f"live plan {version!r} of {venue} has no stored body")
+        capacities = plan_capacities(parse_plan(json.loads(body)))
+        with _unavailable_on_failure():
+            await self._index(
+                keys=[self._keys.capacities(venue, version)],
+                args=[_capacities_json(capacities)],
+            )
 
     async def replayed_sale(self, venue: str, order_id: str, fingerprint: str) -> bytes | None:
         with _unavailable_on_failure():
@@ -453,6 +639,7 @@ class RedisStore:
         at: str,
         details: dict[str, object],
         *,
+        capacities: Capacities,
         only_if_none: bool = False,
         only_if_current: str | None = None,
     ) -> PublishResult:
@@ -465,6 +652,7 @@ class RedisStore:
                     self._keys.plans_meta(venue),
                     self._keys.current(venue),
                     self._keys.audit(venue),
+                    self._keys.capacities(venue, version),
                 ],
                 args=[
                     version,
@@ -478,6 +666,7 @@ class RedisStore:
                     self._keys.notices,
                     _day_notice(venue, WHOLE_VENUE),
                     only_if_current or "",
+                    _capacities_json(capacities),
                 ],
             )
         outcome: Literal["published", "unchanged", "version_conflict", "skipped"]
