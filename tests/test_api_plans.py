@@ -20,7 +20,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import EXAMPLE_VENUES, Settings
-from pricing.errors import Conflict, InvalidInput
+from pricing.errors import InvalidInput
 
 
 def plan_for(version: str | None, price: float = 14.0) -> dict:
@@ -173,15 +173,3 @@ def test_a_broken_start_plan_stops_the_start_naming_it(tmp_path: Path) -> None:
     settings = Settings(api_keys="checkout:k", venues_dir=EXAMPLE_VENUES, start_plans=str(missing))
     with pytest.raises(InvalidInput, match=r"start plan .*nope\.json"):
         create_app(settings)
-
-
-def test_a_plan_derived_from_a_replaced_version_is_refused(client: TestClient) -> None:
-    services = client.app.state.services  # type: ignore[attr-defined]
-    live = quote(client)["plan_version"]
-    publish(client, plan_for("v2"))  # someone publishes while our plan was being derived
-
-    with pytest.raises(Conflict, match="changed to 'v2' meanwhile"):
-        client.portal.call(  # type: ignore[union-attr]
-            lambda: services.plans.publish(plan_for("v3"), "manager:test", replacing=live)
-        )
-    assert quote(client)["plan_version"] == "v2"
