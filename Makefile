@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 LOAD_STAMP := $(VENV)/.load-installed
 BENCH ?= $(wildcard benchmarks/*.py)
 
-.PHONY: install run test lint format bench loadtest clean
+.PHONY: install run test lint format bench loadtest faults clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -64,6 +64,12 @@ bench: $(STAMP)
 loadtest: $(LOAD_STAMP)
 	scripts/ensure-redis.sh
 	$(BIN)/python loadtests/run.py $(ARGS)
+
+# Redis killed and restarted (on its append-only file, then empty) under a steady mix of quotes and
+# sales on 2 workers; prints what was acknowledged, refused and lost (loadtests/faults.py).
+faults: $(STAMP)
+	scripts/ensure-redis.sh
+	$(BIN)/python loadtests/faults.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
