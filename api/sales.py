@@ -123,6 +123,12 @@ class SaleService:
         result = await self._store.cancel_sale(order_id, iso_utc(self._clock()))
         metrics.SALES.labels(f"cancel_{result.outcome}").inc()
         if result.outcome == "not_found":
+            lost = await self._store.lost_venues()
+            if lost:  # the order may be among what the store lost: no answer is true yet
+                raise StoreLost(
+                    f"order {order_id!r} is not in the store, which lost the data of "
+                    f"{', '.join(sorted(lost))}; cancellations resume once it is recovered"
+                )
             raise NotFound(f"no sale with order id {order_id!r}", field="order_id")
         return {
             "order_id": order_id,

@@ -77,6 +77,9 @@ def test_an_emptied_redis_is_not_ready_and_refuses_sales(
     # The old order is refused too, rather than recorded a second time from zero.
     assert sell(redis_client, before, "order-1").status_code == 503
 
+    cancel = redis_client.post("/v1/sales/order-1/cancel", headers=MANAGER)
+    assert "lost the data of city-museum" in problem(cancel, 503)["detail"]
+
     stale = quote(redis_client)
     assert stale["stale"] is True and stale["plan_version"] == before["plan_version"]
     assert stale["total"] == before["total"]
