@@ -1,4 +1,4 @@
-# A slim, non-root image of the service. Workers: WEB_CONCURRENCY (Redis is needed for more than 1).
+# A slim, non-root image of the service. Workers: WEB_CONCURRENCY.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 WEB_CONCURRENCY=2 \
