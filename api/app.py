@@ -26,6 +26,7 @@ from api.plan_cache import PlanCache
 from api.planning import PlanService
 from api.quoting import QuoteService
 from api.recovery import RecoveryService
+from api.request_guard import RequestGuard
 from api.routes import checkout, hot, manager, ops, scenarios
 from api.sales import SaleService
 from api.scenarios import ScenarioService
@@ -96,6 +97,8 @@ def create_app(
             clock,
             cpu,
             sync_days=settings.scenario_sync_days,
+            queue=settings.scenario_queue,
+            queue_per_venue=settings.scenario_queue_per_venue,
         )
         app.state.services = Services(
             settings=settings,
@@ -138,6 +141,8 @@ def create_app(
         lifespan=lifespan,
     )
     problems.install(app)
+    # The key, then the body's size, before any route reads it; timed like every request.
+    app.add_middleware(RequestGuard, keys=keys, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(TimingMiddleware)
     app.include_router(ops.router)
     app.router.routes.extend(hot.routes)  # right after the no-op, before everything else

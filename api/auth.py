@@ -63,7 +63,11 @@ class KeyRing:
         return found
 
     def authorize(self, authorization: str | None, role: Role) -> Principal:
-        principal = self.authenticate(authorization)
-        if role not in GRANTS[principal.role]:
-            raise Forbidden(f"this needs the {role} role; the key has {principal.role}")
-        return principal
+        return require(self.authenticate(authorization), role)
+
+
+def require(principal: Principal, role: Role) -> Principal:
+    """The principal, if its key's role grants `role`; 403 otherwise."""
+    if role not in GRANTS[principal.role]:
+        raise Forbidden(f"this needs the {role} role; the key has {principal.role}")
+    return principal

@@ -7,6 +7,7 @@ DESIGN.md's Calendar CSV as a venue document (api/venue_documents.py), registere
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,9 +24,12 @@ class VenueCalendar:
     closed: tuple[str, ...]  # ISO dates the calendar shuts
 
 
-def check_calendar(text: str, venue: Venue | None, source: str) -> dict[str, Any]:
+def check_calendar(
+    text: str, venue: Venue | None, source: str, today: dt.date | None = None
+) -> dict[str, Any]:
     """Parse the whole CSV (errors name line and column); runs in a worker. A calendar is the
-    same for any venue; `venue` is there to match the other documents' check."""
+    same for any venue and any day; `venue` and `today` are there to match the other
+    documents' check."""
     from forecasting.history import parse_calendar
 
     calendar = parse_calendar(text, source=source)

@@ -6,6 +6,7 @@ statsmodels) is imported inside each command, so the service itself never loads 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ from pricing.errors import InvalidInput
 from pricing.venue import Venue, parse_venue_toml
 
 if TYPE_CHECKING:
+    from forecasting.history import History
     from forecasting.model import DemandModel
 
 
@@ -82,15 +84,22 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_history(path: str, venue: Venue) -> History:
+    """The venue's History CSV, for every command that reads one; a row dated after today (at
+    the venue) is refused naming the file and line."""
+    from forecasting.history import load_history
+
+    return load_history(path, venue, today=dt.datetime.now(venue.zone).date())
+
+
 def fit_history_model(venue: Venue, history_path: str) -> DemandModel:
     """Read the venue's history and fit the demand model, reporting progress.
 
     Shared by `yieldgate forecast` and `yieldgate plan`.
     """
-    from forecasting.history import load_history
     from forecasting.model import fit_demand
 
-    history = load_history(history_path, venue)
+    history = read_history(history_path, venue)
     for warning in history.warnings:
         say(f"warning: {warning}")
     days = (history.last_date - history.first_date).days + 1
@@ -131,11 +140,10 @@ def _forecast(args: argparse.Namespace) -> int:
 
 def _backtest(args: argparse.Namespace) -> int:
     from forecasting.backtest import plot_last_fold, run_backtest
-    from forecasting.history import load_history
     from forecasting.model import fit_demand
 
     venue = read_venue(args.venue)
-    history = load_history(args.history, venue)
+    history = read_history(args.history, venue)
     for warning in history.warnings:
         say(f"warning: {warning}")
     say(f"backtest: {args.folds} folds x {args.horizon} days, fitting the model once per fold")

@@ -90,8 +90,8 @@ def _run(args: argparse.Namespace) -> int:
     history_path = _path(data, "history", here)
     history_bytes = history_path.read_bytes()
     history_text = decode_csv(history_bytes, str(history_path))
-    checked = check_history(history_text, venue, str(history_path))
-    as_of = _as_of(data, venue)
+    as_of = _as_of(data, venue)  # the scenario's today: the history has no rows after it
+    checked = check_history(history_text, venue, str(history_path), as_of)
     check_dates(
         request,
         as_of,

@@ -21,11 +21,14 @@ class VenueHistory:
     source: str  # "uploaded" or the file's path
 
 
-def check_history(text: str, venue: Venue, source: str) -> dict[str, Any]:
-    """Parse the whole CSV (errors name line and column); runs in a worker."""
+def check_history(
+    text: str, venue: Venue, source: str, today: dt.date | None = None
+) -> dict[str, Any]:
+    """Parse the whole CSV (errors name line and column; a row after `today`, the venue's
+    date, is one); runs in a worker."""
     from forecasting.history import parse_history
 
-    history = parse_history(text, venue, source=source)
+    history = parse_history(text, venue, source=source, today=today)
     return {
         "rows": history.row_count,
         "days": len(history.days),

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from api.quoting import alternatives_json
-from pricing.errors import ServiceUnavailable, YieldgateError
+from pricing.errors import ServiceUnavailable, TooManyRequests, YieldgateError
 
 log = logging.getLogger("yieldgate.errors")
 PROBLEM_JSON = "application/problem+json"
@@ -20,24 +20,46 @@ RETRY_AFTER_SECONDS = "1"
 
 
 def problem(
-    status: int, title: str, detail: str, *, type_: str = "about:blank", **extra: Any
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    type_: str = "about:blank",
+    retry_after: str | None = None,
+    **extra: Any,
 ) -> Response:
     body = {"type": type_, "title": title, "status": status, "detail": detail}
     body.update({k: v for k, v in extra.items() if v is not None})
-    headers = {"Retry-After": RETRY_AFTER_SECONDS} if status == 503 else None
+    if retry_after is None and status == 503:
+        retry_after = RETRY_AFTER_SECONDS
+    headers = None if retry_after is None else {"Retry-After": retry_after}
     return Response(
         orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers
     )
 
 
-async def _domain_error(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, YieldgateError)
+def domain_problem(exc: YieldgateError) -> Response:
+    """The problem for one of our errors (also sent by api.request_guard, outside the app)."""
     extra = dict(exc.extra)
     if "alternatives" in extra:
         extra["alternatives"] = alternatives_json(extra["alternatives"])
+    retry_after = str(exc.retry_after) if isinstance(exc, TooManyRequests) else None
+    return problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        type_=exc.type_,
+        retry_after=retry_after,
+        field=exc.field,
+        **extra,
+    )
+
+
+async def _domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, YieldgateError)
     if isinstance(exc, ServiceUnavailable):
         log.warning("%s %s: %s", request.method, request.url.path, exc.detail)
-    return problem(exc.status, exc.title, exc.detail, type_=exc.type_, field=exc.field, **extra)
+    return domain_problem(exc)
 
 
 def _field_of(loc: tuple[Any, ...]) -> str:

@@ -4,7 +4,10 @@ A scenario is checked here (venue, history, dates, overrides against the tickets
 fitted, forecast and optimised by `api.scenario_run` in a worker thread: the numerical stack is
 imported there, never by the service. Up to `scenario_sync_days` days the answer waits for the
 result; longer scenarios answer 202 at once and run in the background, saving their progress
-after every chunk of days, so any worker can show it (`GET /v1/scenarios/{id}`).
+after every chunk of days, so any worker can show it (`GET /v1/scenarios/{id}`). A process takes
+at most `scenario_queue` background scenarios queued or running (`scenario_queue_per_venue` per
+venue; 429 beyond), and they use the worker pool one chunk at a time, so a short scenario waits
+for at most one chunk.
 
 Publishing puts the scenario's days into the live plan (the live plan's other days are kept)
 through PlanService.publish: one atomic swap, audited with who, when and the scenario's KPIs.
@@ -16,7 +19,9 @@ import asyncio
 import datetime as dt
 import logging
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections import Counter
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import orjson
 
@@ -36,7 +41,7 @@ from api.scenario_request import ScenarioRequest
 from api.store import Store
 from api.venues import VenueRegistry
 from pricing.calendar import local_now
-from pricing.errors import Conflict, NotFound, YieldgateError
+from pricing.errors import Conflict, NotFound, TooManyRequests, YieldgateError
 from pricing.venue import Venue
 
 if TYPE_CHECKING:
@@ -50,6 +55,10 @@ HIDDEN_FIELDS = ("plan",)  # served by GET /v1/scenarios/{id}/plan
 # as failed, rather than "running" for ever.
 HEARTBEAT_SECONDS = 30.0
 STALLED_AFTER_SECONDS = 5 * HEARTBEAT_SECONDS
+# With the queue full, ask again this much later (a place frees as a background scenario ends).
+QUEUE_RETRY_AFTER_SECONDS = 10
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 def _run(job: ScenarioJob) -> ScenarioResult:
@@ -114,6 +123,8 @@ class ScenarioService:
         cpu: CpuWork,
         *,
         sync_days: int,
+        queue: int,
+        queue_per_venue: int,
     ) -> None:
         self._venues = venues
         self._store = store
@@ -124,6 +135,12 @@ class ScenarioService:
         self._cpu = cpu
         self._sync_days = sync_days
         self._background: set[asyncio.Task[None]] = set()
+        self._queue = queue
+        self._queue_per_venue = queue_per_venue
+        self._queued: Counter[str] = Counter()  # background scenarios queued or running
+        # Background scenarios take the worker pool one chunk at a time, one scenario at a
+        # time, so a short scenario (answered at once) waits at most one chunk for a worker.
+        self._cpu_turn = asyncio.Semaphore(1)
 
     async def create(
         self, request: ScenarioRequest, actor: str, *, rerun_of: str | None = None
@@ -150,11 +167,16 @@ class ScenarioService:
         }
         if request.days > self._sync_days:
             record["heartbeat_at"] = record["updated_at"]
-        if request.days > self._sync_days:
-            await self._save(record)
+            self._take_place(venue.id)
+            try:
+                await self._save(record)
+            except BaseException:
+                self._free_place(venue.id)
+                raise
             task = asyncio.create_task(self._run_in_background(record, job))
             self._background.add(task)
             task.add_done_callback(self._background.discard)
+            task.add_done_callback(lambda _: self._free_place(venue.id))
             return 202, public_view(record)
         result = await self._cpu.run(_run, job)
         self._finish(record, result)
@@ -229,6 +251,34 @@ class ScenarioService:
 
     # --- inside -----------------------------------------------------------------------
 
+    def _take_place(self, venue_id: str) -> None:
+        """Count one more background scenario, or 429 when the queue is full."""
+        total = self._queued.total()
+        if total >= self._queue or self._queued[venue_id] >= self._queue_per_venue:
+            whose = (
+                f"{total} background scenarios are"
+                if total >= self._queue
+                else f"venue {venue_id!r} has {self._queued[venue_id]} background scenarios"
+            )
+            raise TooManyRequests(
+                f"{whose} queued or running, the most allowed; try again later, or ask for "
+                f"at most {self._sync_days} days to be answered at once",
+                retry_after=QUEUE_RETRY_AFTER_SECONDS,
+            )
+        self._queued[venue_id] += 1
+
+    def _free_place(self, venue_id: str) -> None:
+        self._queued[venue_id] -= 1
+        if not self._queued[venue_id]:
+            del self._queued[venue_id]
+
+    async def _background_cpu(
+        self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """A background scenario's share of the worker pool: one call at a time (`_cpu_turn`)."""
+        async with self._cpu_turn:
+            return await self._cpu.run(function, *args, **kwargs)
+
     async def _job(self, request: ScenarioRequest, venue: Venue) -> ScenarioJob:
         history = await self._histories.resolve(venue)
         calendar = await self._calendars.resolve(venue)
@@ -262,16 +312,16 @@ class ScenarioService:
     async def _run_in_background(self, record: dict[str, Any], job: ScenarioJob) -> None:
         heartbeat = asyncio.create_task(self._heartbeat(record))
         try:
-            prepared = await self._cpu.run(_prepare, job)
+            prepared = await self._background_cpu(_prepare, job)
             dates = job.request.dates
             results: list[Any] = []
             for first in range(0, len(dates), PROGRESS_CHUNK_DAYS):
                 chunk = dates[first : first + PROGRESS_CHUNK_DAYS]
-                results.extend(await self._cpu.run(_solve, prepared, chunk))
+                results.extend(await self._background_cpu(_solve, prepared, chunk))
                 record["progress"] = {"days_done": first + len(chunk), "days": len(dates)}
                 record["updated_at"] = iso_utc(self._clock())
                 await self._save(record)
-            self._finish(record, await self._cpu.run(_summarise, prepared, results))
+            self._finish(record, await self._background_cpu(_summarise, prepared, results))
         except YieldgateError as exc:
             record["status"] = "failed"
             record["problem"] = {

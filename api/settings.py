@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     max_tickets_per_order: int = Field(default=20, gt=0)
     few_left_share: float = Field(default=0.1, ge=0, le=1)
     prices_max_age_seconds: int = Field(default=5, ge=0)
+    # The largest request body taken (413 beyond it); the CSV uploads have their own cap,
+    # api/venue_documents.py MAX_UPLOAD_BYTES (64 MB).
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # Plan JSON files made live at start for venues that have no live plan yet (comma-separated);
     # venues still without one then get the bootstrap plan.
     start_plans: str = ""
@@ -48,6 +51,10 @@ class Settings(BaseSettings):
     history_dir: Path | None = None
     # Scenarios of up to this many days are answered at once; longer ones run in the background.
     scenario_sync_days: int = Field(default=31, ge=1)
+    # Background scenarios queued or running at once in this process, in all and per venue;
+    # beyond either, POST /v1/scenarios answers 429 with Retry-After.
+    scenario_queue: int = Field(default=8, ge=1)
+    scenario_queue_per_venue: int = Field(default=8, ge=1)
     # Worker processes that fit, forecast and optimise scenarios, off the event loop (each keeps
     # its own fitted models); false runs them in threads of the serving process instead.
     scenario_workers: int = Field(default=1, ge=1, le=32)

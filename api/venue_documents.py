@@ -8,6 +8,7 @@ of its bytes (fitted models are cached by the history's).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from api.clock import Clock, iso_utc
 from api.cpu_work import CpuWork
 from api.store import DocumentKind, Store
 from api.venues import VenueRegistry
+from pricing.calendar import local_now
 from pricing.errors import Conflict, InvalidInput, UnsupportedMediaType, YieldgateError
 from pricing.venue import Venue
 
@@ -45,8 +47,8 @@ def decode_csv(body: bytes, source: str) -> str:
 
 
 def uploaded_csv(body: bytes, content_type: str | None, what: str) -> str:
-    """The text of an uploaded CSV, or why it is refused. (The size cap is enforced while the
-    body is read: api/routes/scenarios.py `capped_body`.)"""
+    """The text of an uploaded CSV, or why it is refused. (The size cap, MAX_UPLOAD_BYTES, is
+    enforced while the body streams in: api/request_guard.py.)"""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in CSV_MEDIA_TYPES:
         raise UnsupportedMediaType(
@@ -64,9 +66,10 @@ class VenueDocuments:
     file_suffix: ClassVar[str]  # the registered file is <venue id><file_suffix>
 
     @staticmethod
-    def check(text: str, venue: Venue, source: str) -> dict[str, Any]:
-        """What checking the whole file found; InvalidInput naming line and column. Runs in a
-        worker, so it must be a module-level function."""
+    def check(text: str, venue: Venue, source: str, today: dt.date) -> dict[str, Any]:
+        """What checking the whole file found; InvalidInput naming line and column. `today`
+        is the venue's date (a history has no rows after it). Runs in a worker, so it must be
+        a module-level function."""
         raise NotImplementedError
 
     def missing(self, venue: Venue) -> YieldgateError:
@@ -93,7 +96,7 @@ class VenueDocuments:
     ) -> dict[str, Any]:
         venue = self._venues.get(venue_id)
         text = uploaded_csv(body, content_type, self.kind)
-        checked = await self._cpu.run(self.check, text, venue, "body")
+        checked = await self._cpu.run(self.check, text, venue, "body", self._today(venue))
         meta: dict[str, Any] = {
             "version": document_version(body),
             **checked,
@@ -133,9 +136,14 @@ class VenueDocuments:
         key = (str(path), version)
         if key not in self._checked_files:
             try:
-                self._checked_files[key] = await self._cpu.run(self.check, text, venue, str(path))
+                self._checked_files[key] = await self._cpu.run(
+                    self.check, text, venue, str(path), self._today(venue)
+                )
             except InvalidInput as exc:
                 raise Conflict(
                     f"the registered {self.kind} is not valid: {exc.detail}", field=self.kind
                 ) from None
         return VenueDocument(text, version, str(path), self._checked_files[key])
+
+    def _today(self, venue: Venue) -> dt.date:
+        return local_now(venue, self._clock()).date()

@@ -9,6 +9,8 @@ Decisions beyond DESIGN.md:
   with the history's average by the model.
 - Day-level columns (holiday, event, weather...) must agree across the rows of one date.
 - Missing dates and slots are gaps: nothing is invented for them.
+- Given `today` (the venue's date when the file is read), a row dated after it is an error: a
+  history holds days that have begun. Today's rows are taken, though they may be partial.
 """
 
 from __future__ import annotations
@@ -197,7 +199,9 @@ def _rows(
     return header, numbered()
 
 
-def parse_history(text: str, venue: Venue, *, source: str = "history.csv") -> History:
+def parse_history(
+    text: str, venue: Venue, *, source: str = "history.csv", today: dt.date | None = None
+) -> History:
     warnings: list[str] = []
     header, rows = _rows(text, source, HISTORY_REQUIRED, HISTORY_OPTIONAL, warnings)
     day_columns = tuple(column for column in DAY_COLUMNS if column in header)
@@ -206,6 +210,10 @@ def parse_history(text: str, venue: Venue, *, source: str = "history.csv") -> Hi
     for line, row in rows:
         cell = _Cell(source, line, row)
         date = cell.date()
+        if today is not None and date > today:
+            raise cell.fail(
+                "date", f"{date} is after today ({today}); a history holds days that have begun"
+            )
         slot = cell.text("slot")
         grid = entry_slots(venue, date)
         if not grid:
@@ -284,8 +292,8 @@ def _read(path: str | Path) -> str:
         raise InvalidInput(f"{path}: not UTF-8 text", field="path") from None
 
 
-def load_history(path: str | Path, venue: Venue) -> History:
-    return parse_history(_read(path), venue, source=str(path))
+def load_history(path: str | Path, venue: Venue, *, today: dt.date | None = None) -> History:
+    return parse_history(_read(path), venue, source=str(path), today=today)
 
 
 def load_calendar(path: str | Path) -> Calendar:

@@ -74,6 +74,20 @@ class UnsupportedMediaType(YieldgateError):
     type_ = "https://yieldgate.dev/problems/unsupported-media-type"
 
 
+class TooManyRequests(YieldgateError):
+    """More work than the service takes on at once; ask again in `retry_after` seconds."""
+
+    status = 429
+    title = "Too many requests"
+    type_ = "https://yieldgate.dev/problems/too-many-requests"
+
+    def __init__(
+        self, detail: str, *, retry_after: int, field: str | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail, field=field, **extra)
+        self.retry_after = retry_after
+
+
 class ServiceUnavailable(YieldgateError):
     status = 503
     title = "Service unavailable"

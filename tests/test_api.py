@@ -215,5 +215,6 @@ def test_health_readiness_and_metrics(client: TestClient) -> None:
 
 
 def test_unknown_routes_answer_problem_details(client: TestClient) -> None:
-    problem(client.get("/v1/nothing-here"), 404)
+    problem(client.get("/v1/nothing-here", headers=CHECKOUT), 404)
+    problem(client.get("/v1/nothing-here"), 401)  # keyed: the key is checked before routing
     problem(client.delete("/v1/quotes", headers=CHECKOUT), 405)

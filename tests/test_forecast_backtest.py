@@ -138,6 +138,32 @@ def test_bad_input_exits_non_zero_with_one_line(
     assert code == 2 and err.count("\n") == 1 and "'5 Jan' is not a date" in err
 
 
+def test_the_commands_refuse_history_rows_after_today(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.cli import main
+
+    demo = tmp_path / "demo"
+    run_cli("demo-data", "--out", str(demo))
+    history = demo / "history.csv"
+    lines = history.read_text().splitlines()
+    future = dt.date.today() + dt.timedelta(days=400)  # after today wherever the venue is
+    row = ",".join([future.isoformat(), *lines[1].split(",")[1:]])
+    history.write_text("\n".join([*lines, row]) + "\n")
+    files = ["--venue", str(demo / "venue.toml"), "--history", str(history)]
+    ahead = ["--start", str(future + dt.timedelta(1)), "--days", "7"]
+    capsys.readouterr()
+    for argv in (
+        ["forecast", *files, *ahead, "--out", str(tmp_path / "f.json")],
+        ["backtest", *files],
+        ["plan", *files, *ahead, "--out", str(tmp_path / "p.json")],
+    ):
+        code = main(argv)
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1, (argv[0], err)
+        assert f"{history} line {len(lines) + 1}, column date: {future} is after today" in err
+
+
 def test_the_service_does_not_load_forecasting() -> None:
     # Registering the commands must not pull numpy into `yieldgate serve`.
     from test_layering import modules_loaded_by

@@ -119,6 +119,24 @@ def test_files_are_named_by_their_path(tmp_path: Path) -> None:
         load_history(tmp_path / "absent.csv", venue())
 
 
+def test_rows_after_today_are_refused_naming_the_line_and_today_is_taken() -> None:
+    text = history_text(*GOOD)
+    history = parse_history(text, venue(), source="history.csv", today=dt.date(2027, 1, 6))
+    assert history.last_date == dt.date(2027, 1, 6)  # today's rows, though partial
+    with pytest.raises(InvalidInput) as caught:
+        parse_history(text, venue(), source="history.csv", today=dt.date(2027, 1, 5))
+    assert caught.value.detail == (
+        "history.csv line 4, column date: 2027-01-06 is after today (2027-01-05); a history "
+        "holds days that have begun"
+    )
+    assert caught.value.field == "date"
+    # A future date the venue is shut on is refused too, not skipped as a closed day.
+    with pytest.raises(InvalidInput, match="line 2, column date: 2031-01-06 is after today"):
+        parse_history(
+            history_text("2031-01-06,10:00,120,20,5,0,0,0,4,0"), venue(), today=dt.date(2027, 1, 5)
+        )
+
+
 def test_calendar_checks_and_closed_days(tmp_path: Path) -> None:
     text = "date,holiday,closed,weather\n2027-01-05,1,0,sunny\n2027-01-06,0,1,rain\n"
     calendar = parse_calendar(text, source="calendar.csv")

@@ -142,6 +142,34 @@ def test_a_bad_history_upload_is_refused_and_keeps_the_stored_one(client: TestCl
     assert stored["version"] == good["version"] and stored["rows"] == good["rows"]
 
 
+def test_a_history_row_after_the_upload_day_is_refused_naming_the_line(
+    client: TestClient,
+) -> None:
+    good = upload_history(client)
+    # NOW is 10:00 on Tuesday 2 March 2027 in Amsterdam: its rows may be there, partial.
+    today = "2027-03-02,10:00,120,18,7,0,0,0,0,3.1,0.0"
+    with_today = upload_history(client, history_csv() + today + "\n")
+    assert with_today["last_date"] == "2027-03-02"
+    lines = history_csv().count("\n") + 2
+    for future in (
+        f"{TOMORROW},10:00,120,18,7,0,0,0,0,3.1,0.0",
+        "2031-03-04,10:00,120,18,7,0,0,0,0,3.1,0.0",
+    ):
+        response = client.put(
+            f"/v1/venues/{VENUE}/history",
+            content=(history_csv() + today + "\n" + future + "\n").encode(),
+            headers={**MANAGER, "Content-Type": "text/csv"},
+        )
+        body = problem(response, 422, "date")
+        date = future.split(",")[0]
+        assert body["detail"] == (
+            f"body line {lines}, column date: {date} is after today (2027-03-02); a history "
+            "holds days that have begun"
+        )
+    stored = client.get(f"/v1/venues/{VENUE}/history", headers=MANAGER).json()
+    assert stored["version"] == with_today["version"] != good["version"]
+
+
 def test_a_history_above_the_size_cap_is_413_and_keeps_the_old_one(
     client: TestClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:

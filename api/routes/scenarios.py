@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from api import venue_documents
 from api.auth import Principal
 from api.deps import ManagerKey, ServicesDep
 from api.responses import json_response
 from api.scenario_request import ScenarioRequest
 from api.venue_documents import VenueDocuments
-from pricing.errors import PayloadTooLarge
 
 router = APIRouter(prefix="/v1", tags=["scenarios"])
 
@@ -21,28 +19,16 @@ router = APIRouter(prefix="/v1", tags=["scenarios"])
 async def _upload(
     documents: VenueDocuments, venue: str, request: Request, principal: Principal
 ) -> Response:
-    body = await capped_body(request, documents.kind)
+    # Capped by api.request_guard while it streams in (venue_documents.MAX_UPLOAD_BYTES).
+    body = await request.body()
     content_type = request.headers.get("content-type")
     return json_response(await documents.upload(venue, body, content_type, principal.actor))
 
 
-async def capped_body(request: Request, what: str) -> bytes:
-    """The request body, refused (413) as soon as it passes the upload cap, not after it has
-    all been read into memory."""
-    limit = venue_documents.MAX_UPLOAD_BYTES
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(
-            f"the {what} is {declared} bytes; at most {limit} are accepted", field="body"
-        )
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise PayloadTooLarge(
-                f"the {what} is over {limit} bytes, the most accepted", field="body"
-            )
-    return bytes(body)
+def _scenario_answer(status: int, answer: dict[str, Any]) -> Response:
+    """201 with the result, or 202 with the record and where to follow it."""
+    headers = {"Location": f"/v1/scenarios/{answer['id']}"} if status == 202 else None
+    return json_response(answer, status_code=status, headers=headers)
 
 
 @router.put(
@@ -79,8 +65,7 @@ async def get_calendar(venue: str, services: ServicesDep, _: ManagerKey) -> Resp
 async def create_scenario(
     body: ScenarioRequest, services: ServicesDep, principal: ManagerKey
 ) -> Response:
-    status, answer = await services.scenarios.create(body, principal.actor)
-    return json_response(answer, status_code=status)
+    return _scenario_answer(*await services.scenarios.create(body, principal.actor))
 
 
 @router.get("/scenarios")
@@ -107,8 +92,7 @@ async def scenario_plan(scenario_id: str, services: ServicesDep, _: ManagerKey) 
 async def rerun_scenario(
     scenario_id: str, services: ServicesDep, principal: ManagerKey
 ) -> Response:
-    status, answer = await services.scenarios.rerun(scenario_id, principal.actor)
-    return json_response(answer, status_code=status)
+    return _scenario_answer(*await services.scenarios.rerun(scenario_id, principal.actor))
 
 
 @router.post("/scenarios/{scenario_id}/publish")
