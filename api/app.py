@@ -142,7 +142,12 @@ def create_app(
     )
     problems.install(app)
     # The key, then the body's size, before any route reads it; timed like every request.
-    app.add_middleware(RequestGuard, keys=keys, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestGuard,
+        keys=keys,
+        max_body_bytes=settings.max_body_bytes,
+        max_plan_bytes=settings.max_plan_bytes,
+    )
     app.add_middleware(TimingMiddleware)
     app.include_router(ops.router)
     app.router.routes.extend(hot.routes)  # right after the no-op, before everything else

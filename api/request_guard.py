@@ -3,8 +3,8 @@
 FastAPI reads a route's body before it solves the route's dependencies, so a key checked there
 comes after the whole body is in memory, and nothing capped the body. This pure ASGI middleware
 answers a /v1 request without a valid key (401) before a byte of its body is read, and caps
-every body: at `max_body_bytes` (a setting, 1 MB) and, for the CSV uploads, at
-`venue_documents.MAX_UPLOAD_BYTES` (64 MB). Over the cap is a 413, at once by the declared
+every body: at `max_body_bytes` (a setting, 1 MB), a Plan JSON at `max_plan_bytes` (16 MB) and,
+for the CSV uploads, at `venue_documents.MAX_UPLOAD_BYTES` (64 MB). Over the cap is a 413, at once by the declared
 Content-Length, or as soon as a body without one (chunked) passes it while it streams in.
 
 On the quote path it costs a scan of the raw headers and the key's digest, which the routes
@@ -27,13 +27,17 @@ KEYED_PREFIX = "/v1/"
 # PUT /v1/venues/{venue}/<kind>: the CSV uploads of api/routes/scenarios.py.
 UPLOAD_KINDS = ("history", "calendar")
 FRAMED_HTTP_VERSIONS = ("1.1", "1.0")
+PLANS_PATH = "/v1/plans"
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, keys: KeyRing, max_body_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, keys: KeyRing, max_body_bytes: int, max_plan_bytes: int
+    ) -> None:
         self.app = app
         self._keys = keys
         self._max_body_bytes = max_body_bytes
+        self._max_plan_bytes = max_plan_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -80,6 +84,8 @@ class RequestGuard:
             kind = path.rpartition("/")[2]
             if kind in UPLOAD_KINDS:
                 return venue_documents.MAX_UPLOAD_BYTES, kind
+        if method == "POST" and path == PLANS_PATH:
+            return self._max_plan_bytes, "plan"
         return self._max_body_bytes, "body"
 
     async def _counting(

@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # The largest request body taken (413 beyond it); the CSV uploads have their own cap,
     # api/venue_documents.py MAX_UPLOAD_BYTES (64 MB).
     max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # A Plan JSON (`POST /v1/plans`) may price a year of many slots: it has a cap of its own.
+    max_plan_bytes: int = Field(default=16 * 1024 * 1024, gt=0)
     # Plan JSON files made live at start for venues that have no live plan yet (comma-separated);
     # venues still without one then get the bootstrap plan.
     start_plans: str = ""

@@ -41,6 +41,7 @@ def capped(clock: FakeClock) -> Iterator[TestClient]:
         token_keys="test-signing-key",
         venues_dir=EXAMPLE_VENUES,
         max_body_bytes=CAP,
+        max_plan_bytes=8 * CAP,
     )
     with TestClient(create_app(settings, clock=clock)) as client:
         yield client
@@ -146,16 +147,22 @@ def test_no_or_an_unknown_key_is_401_before_a_byte_of_the_body_is_read(
         assert sent.headers["connection"] == "close"  # the unread body is not waited for
 
 
+def cap_of(path: str) -> tuple[int, str]:
+    """The `capped` app's cap for a JSON path, and what its 413 calls the body."""
+    return (8 * CAP, "plan") if path == "/v1/plans" else (CAP, "body")
+
+
 @pytest.mark.parametrize(("method", "path"), KEYED_BODIES[:3])
 def test_a_declared_length_over_the_cap_is_413_before_the_body_is_read(
     capped: TestClient, method: str, path: str
 ) -> None:
     key = CHECKOUT if path != "/v1/plans" else MANAGER
-    sent = send(capped, method, path, plenty(), headers=json_headers(key), content_length=CAP + 1)
+    cap, what = cap_of(path)
+    sent = send(capped, method, path, plenty(), headers=json_headers(key), content_length=cap + 1)
     assert sent.status == 413 and sent.chunks_taken == 0
     body = sent.problem()
     assert body["field"] == "body"
-    assert body["detail"] == f"the body is {CAP + 1} bytes; at most {CAP} are accepted"
+    assert body["detail"] == f"the {what} is {cap + 1} bytes; at most {cap} are accepted"
 
 
 @pytest.mark.parametrize(("method", "path"), KEYED_BODIES[:3])
@@ -163,13 +170,14 @@ def test_a_chunked_body_is_413_once_it_passes_the_cap_not_after_it_all_came(
     capped: TestClient, method: str, path: str
 ) -> None:
     key = CHECKOUT if path != "/v1/plans" else MANAGER
+    cap, what = cap_of(path)
     sent = send(capped, method, path, plenty(), headers=json_headers(key))
     assert sent.status == 413, sent.body
-    assert sent.chunks_taken == CAP // len(BLOCK) + 1  # the chunk that passed it, no more
+    assert sent.chunks_taken == cap // len(BLOCK) + 1  # the chunk that passed it, no more
     body = sent.problem()
     assert (
         body["field"] == "body"
-        and body["detail"] == f"the body is over {CAP} bytes, the most accepted"
+        and body["detail"] == f"the {what} is over {cap} bytes, the most accepted"
     )
 
 
@@ -213,6 +221,25 @@ def test_csv_uploads_have_their_own_cap_above_the_json_one(
     sent = send(capped, "PUT", path, plenty(), headers=headers)
     assert sent.status == 413 and sent.chunks_taken == 20 * CAP // len(BLOCK) + 1
     assert sent.problem()["detail"] == f"the calendar is over {20 * CAP} bytes, the most accepted"
+
+
+def test_a_plan_has_its_own_cap_above_the_json_one(capped: TestClient) -> None:
+    slots = [
+        {"slot": f"{hour:02d}:{minute:02d}", "capacity": 10, "steps": [{"price": 20, "units": 10}]}
+        for hour in range(10, 18)
+        for minute in (0, 30)
+    ]
+    plan = {
+        "venue": VENUE,
+        "currency": "EUR",
+        "days": [{"date": TOMORROW, "slots": slots}],
+        "notes": "x" * CAP,  # ignored by the contract; makes the body pass the JSON cap
+    }
+    published = capped.post("/v1/plans", json=plan, headers=MANAGER)
+    assert published.status_code == 201, published.text
+    plan["notes"] = "x" * (8 * CAP)
+    sent = capped.post("/v1/plans", json=plan, headers=MANAGER)
+    assert sent.status_code == 413 and sent.json()["detail"].startswith("the plan is ")
 
 
 # --- through `yieldgate serve`, with a raw socket ------------------------------------------
