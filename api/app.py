@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import secrets
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -32,18 +35,56 @@ from api.sales import SaleService
 from api.scenarios import ScenarioService
 from api.settings import Settings, get_settings
 from api.store import Store
-from api.store.memory_store import MemoryStore
 from api.store.redis_store import RedisStore
+from api.store.sqlite_store import SqliteStore
 from api.venues import VenueRegistry
 from pricing.errors import InvalidInput
 from pricing.token import QuoteSigner
 
+TOKEN_KEY_FILE = "token-key"
+
 
 def signing_keys(settings: Settings) -> list[bytes]:
     keys = [k.strip().encode() for k in settings.token_keys.split(",") if k.strip()]
-    # Without configured keys, tokens are signed with a key that lives as long as this process:
-    # fine for one worker, and `yieldgate serve` generates one shared key for several.
-    return keys or [secrets.token_bytes(32)]
+    # Without configured keys, tokens are signed with the key kept beside the embedded store's
+    # file: made once, the same in every worker and after a restart, so quotes stay buyable.
+    return keys or [token_key_file(settings.db_path.parent / TOKEN_KEY_FILE)]
+
+
+def token_key_file(path: Path) -> bytes:
+    """The quote-signing key in `path`, made first if there is none (mode 0600).
+
+    A new key is written whole to a temporary file and hard-linked into place, which never
+    replaces an existing file: of workers starting together, the first to link wins and every
+    one of them reads that key. The key is never printed or logged.
+    """
+    try:
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            descriptor, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+            try:
+                with os.fdopen(descriptor, "w", encoding="ascii") as file:
+                    file.write(secrets.token_urlsafe(32) + "\n")
+                    file.flush()
+                    os.fsync(file.fileno())
+                with contextlib.suppress(FileExistsError):
+                    os.link(draft, path)
+            finally:
+                os.unlink(draft)
+        key = path.read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not a key file"
+        raise InvalidInput(
+            f"quote-signing key file {path}: {reason}; fix it or set YIELDGATE_TOKEN_KEYS",
+            field="token_keys",
+        ) from None
+    if not key:
+        raise InvalidInput(
+            f"quote-signing key file {path} is empty: remove it to make a new key (quotes "
+            "signed with the old one stop working) or set YIELDGATE_TOKEN_KEYS",
+            field="token_keys",
+        )
+    return key.encode()
 
 
 def read_start_plans(settings: Settings) -> list[Any]:
@@ -65,7 +106,7 @@ def open_store(settings: Settings) -> Store:
             timeout=settings.store_timeout_seconds,
             day_cache_seconds=settings.day_cache_seconds,
         )
-    return MemoryStore()
+    return SqliteStore(settings.db_path)
 
 
 def create_app(

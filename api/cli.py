@@ -49,10 +49,6 @@ def _run_server(args: argparse.Namespace) -> int:
     from api.settings import get_settings
 
     settings = get_settings()
-    if args.workers > 1 and not settings.redis_url:
-        return fail(
-            f"the embedded store lives in one process: set REDIS_URL to run {args.workers} workers"
-        )
     if not settings.api_keys:
         keys = f"checkout:ck_{secrets.token_urlsafe(18)},manager:mk_{secrets.token_urlsafe(18)}"
         os.environ["YIELDGATE_API_KEYS"] = keys
@@ -60,9 +56,8 @@ def _run_server(args: argparse.Namespace) -> int:
         for pair in keys.split(","):
             role, key = pair.split(":", 1)
             print(f"  {role:8} {key}")
-    if not settings.token_keys:
-        # Every worker must verify the tokens any other worker signed.
-        os.environ["YIELDGATE_TOKEN_KEYS"] = secrets.token_urlsafe(32)
+    # Without YIELDGATE_TOKEN_KEYS every worker signs with the key file beside the embedded
+    # store's (see api.app.signing_keys): the check below makes it once, before any worker runs.
     get_settings.cache_clear()
     try:
         create_app(get_settings())  # fail here, in one line, on bad venues or keys

@@ -14,11 +14,15 @@ EXAMPLE_VENUES = Path(__file__).resolve().parent.parent / "examples" / "venues"
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="YIELDGATE_", extra="ignore")
 
-    # Unset means the embedded in-process store: fine for one worker, no persistence.
+    # Unset means the embedded store: the SQLite file at `db_path`, shared by the workers on
+    # this machine, kept across restarts.
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("YIELDGATE_REDIS_URL", "REDIS_URL")
     )
     redis_key_prefix: str = "yg"
+    # The embedded store's file (relative to the working directory); its directory is made on
+    # first use, and also holds the quote-signing key file when `token_keys` is unset.
+    db_path: Path = Path(".yieldgate/yieldgate.db")
     store_timeout_seconds: float = Field(default=0.5, gt=0)
     # After the store fails, quotes skip it for this long and answer from cache, marked stale.
     store_retry_seconds: float = Field(default=1.0, ge=0)
@@ -31,7 +35,8 @@ class Settings(BaseSettings):
     venues_dir: Path = EXAMPLE_VENUES
     # "checkout:KEY,manager:KEY"; several keys per role are allowed.
     api_keys: str = ""
-    # Comma-separated secrets; the first signs quote tokens, all verify (key rotation).
+    # Comma-separated secrets; the first signs quote tokens, all verify (key rotation). Unset:
+    # one key kept in `token-key` beside `db_path`, made once and shared by every worker.
     token_keys: str = ""
 
     quote_ttl_seconds: int = Field(default=900, gt=0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 import redis
@@ -14,8 +15,8 @@ from redis.exceptions import RedisError
 from api.app import create_app
 from api.settings import EXAMPLE_VENUES, Settings
 from api.store import Store
-from api.store.memory_store import MemoryStore
 from api.store.redis_store import RedisStore
+from api.store.sqlite_store import SqliteStore
 
 DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/13"
 
@@ -23,6 +24,15 @@ DEFAULT_TEST_REDIS_URL = "redis://127.0.0.1:6379/13"
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def own_database_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Each test's embedded store (and quote-signing key file) in a directory of its own, so no
+    test reads another's sales or leaves a file in the working tree; subprocesses inherit it."""
+    path = tmp_path / "store" / "yieldgate.db"
+    monkeypatch.setenv("YIELDGATE_DB_PATH", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")
@@ -55,13 +65,19 @@ async def redis_store(flushed_redis_url: str) -> AsyncIterator[RedisStore]:
     await store.close()
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture
+async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+    """A fresh SQLite file of its own."""
+    store = SqliteStore(tmp_path / "sqlite-store.db")
+    yield store
+    await store.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def store(request: pytest.FixtureRequest) -> Store:
     """Each test that uses it runs once per Store implementation."""
-    if request.param == "memory":
-        return MemoryStore()
-    redis_store: RedisStore = request.getfixturevalue("redis_store")
-    return redis_store
+    chosen: Store = request.getfixturevalue(f"{request.param}_store")
+    return chosen
 
 
 @pytest.fixture
@@ -69,11 +85,15 @@ def clock() -> FakeClock:
     return FakeClock(NOW)
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-def client(request: pytest.FixtureRequest, clock: FakeClock) -> Iterator[TestClient]:
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def client(
+    request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Path
+) -> Iterator[TestClient]:
+    """The app on each store: a fresh SQLite file, or the test Redis database flushed."""
     redis_url = request.getfixturevalue("flushed_redis_url") if request.param == "redis" else None
     settings = Settings(
         redis_url=redis_url,
+        db_path=tmp_path / "client.db",
         api_keys=f"checkout:{CHECKOUT_KEY},manager:{MANAGER_KEY}",
         token_keys="test-signing-key",
         venues_dir=EXAMPLE_VENUES,
