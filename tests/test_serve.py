@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx2
@@ -99,15 +97,3 @@ def test_two_workers_share_keys_plans_and_counts(
         # Whichever worker answers the scrape reports both workers' counts.
         metrics = http.get("/metrics").text
         assert 'yieldgate_sales_total{outcome="recorded"} 20.0' in metrics
-
-
-def test_serve_refuses_several_workers_on_the_embedded_store() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "api.cli", "serve", "--workers", "2"],
-        env={**os.environ, "REDIS_URL": "", "YIELDGATE_REDIS_URL": ""},
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
-    assert result.returncode == 2
-    assert "set REDIS_URL" in result.stderr and "Traceback" not in result.stderr
