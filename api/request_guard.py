@@ -4,8 +4,9 @@ FastAPI reads a route's body before it solves the route's dependencies, so a key
 comes after the whole body is in memory, and nothing capped the body. This pure ASGI middleware
 answers a /v1 request without a valid key (401) before a byte of its body is read, and caps
 every body: at `max_body_bytes` (a setting, 1 MB), a Plan JSON at `max_plan_bytes` (16 MB) and,
-for the CSV uploads, at `venue_documents.MAX_UPLOAD_BYTES` (64 MB). Over the cap is a 413, at once by the declared
-Content-Length, or as soon as a body without one (chunked) passes it while it streams in.
+for the CSV uploads, at `venue_documents.MAX_UPLOAD_BYTES` (64 MB). Over the cap is a 413, at
+once by the declared Content-Length, or as soon as a body without one (chunked) passes it while
+it streams in.
 
 On the quote path it costs a scan of the raw headers and the key's digest, which the routes
 then reuse (the principal is left in the scope for `api.deps`). An HTTP/1.x body with a
