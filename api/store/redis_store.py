@@ -9,7 +9,6 @@ is given nothing but the order id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
@@ -46,6 +45,7 @@ from pricing.plan import parse_plan, plan_capacities
 
 log = logging.getLogger("yieldgate.store")
 NOTICE_RETRY_SECONDS = 0.5
+NOTICE_READ_SECONDS = 1.0  # each wait for a change notice; also how soon the listener sees close
 ORDER_TTL_SECONDS = 400 * 24 * 3600  # long enough to replay or cancel any order of the season
 AUDIT_MAX_ENTRIES = 10_000
 # A used quote is remembered this long past its expiry, for clocks that differ between workers.
@@ -347,6 +347,7 @@ class RedisStore:
         self._day_cache_seconds = day_cache_seconds
         self._day_cache = DayCache(day_cache_seconds)
         self._listener: asyncio.Task[None] | None = None
+        self._closing = False
         self._sale = client.register_script(_SALE_LUA)
         self._cancel = client.register_script(_CANCEL_LUA)
         self._publish = client.register_script(_PUBLISH_LUA)
@@ -440,7 +441,7 @@ class RedisStore:
 
     async def _follow_notices(self) -> None:
         """Keep the day cache in step with every write, from any worker, while subscribed."""
-        while True:
+        while not self._closing:
             try:
                 await self._listen_for_notices()
             except (RedisError, OSError) as exc:
@@ -453,11 +454,14 @@ class RedisStore:
         async with self._client.pubsub() as pubsub:
             await pubsub.subscribe(self._keys.notices)
             # Live only once Redis has confirmed: from then on no change can go unheard.
-            while await pubsub.get_message(timeout=1.0) is None:
-                pass
+            while await pubsub.get_message(timeout=NOTICE_READ_SECONDS) is None:
+                if self._closing:
+                    return
             self._day_cache.notices_started()
-            while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            while not self._closing:
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=NOTICE_READ_SECONDS
+                )
                 if message is not None and message["type"] == "message":
                     self._apply_notice(message["data"].decode())
 
@@ -785,10 +789,12 @@ class RedisStore:
         return [record for record in records if record is not None]
 
     async def close(self) -> None:
+        # The flag ends the listener within a read timeout even if the client swallows the
+        # cancellation (redis-py can, mid-read), which left close waiting for ever.
+        self._closing = True
         if self._listener is not None:
             self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+            await asyncio.wait({self._listener}, timeout=2 * NOTICE_READ_SECONDS)
             self._listener = None
         await self._client.aclose()
 
