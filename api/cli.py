@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import os
 import secrets
 import shutil
+import socket
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -21,6 +23,7 @@ from api.cli_scenarios import add_commands as add_scenario_commands
 from pricing.errors import YieldgateError
 
 APP_FACTORY = "api.app:app_from_environment"
+GRANIAN_WORKER_KILL_SECONDS = 8
 
 
 APP_FACTORY = "api.app:app_from_environment"
@@ -41,6 +44,24 @@ def _serve(args: argparse.Namespace) -> int:
             shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
+def _port_in_use(host: str, port: int) -> str | None:
+    """Why `serve` cannot listen on host:port, or None. granian listens with SO_REUSEPORT, so it
+    would share a port another service listens on and split its traffic rather than fail; a bind
+    without SO_REUSEPORT fails while any socket listens there, whether it set SO_REUSEPORT or not
+    (there is a moment between this check and the server's bind: good enough for a mistake)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # As both servers do, so a port whose last connections are in TIME_WAIT counts as free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            if exc.errno == errno.EADDRINUSE:
+                return f"port {port} on {host} is in use: stop what listens there, or use --port"
+            return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+    return None
+
+
 def _run_server(args: argparse.Namespace) -> int:
 
     import uvicorn
@@ -49,6 +70,9 @@ def _run_server(args: argparse.Namespace) -> int:
     from api.settings import get_settings
 
     settings = get_settings()
+    busy = _port_in_use(args.host, args.port)
+    if busy:
+        return fail(busy, 1)
     if not settings.api_keys:
         keys = f"checkout:ck_{secrets.token_urlsafe(18)},manager:mk_{secrets.token_urlsafe(18)}"
         os.environ["YIELDGATE_API_KEYS"] = keys
@@ -100,6 +124,9 @@ def _serve_granian(args: argparse.Namespace) -> None:
         loop=Loops.uvloop,
         websockets=False,
         log_level=args.log_level,
+        # A worker that has not stopped this long after SIGTERM is killed (a last resort: its
+        # lifespan ends its background scenarios and scenario processes in about a second).
+        workers_kill_timeout=GRANIAN_WORKER_KILL_SECONDS,
     ).serve()
 
 

@@ -33,11 +33,14 @@ def start_service(
     capture_output: bool = False,
     launcher: Sequence[str] = (),
     log_file: Path | None = None,
+    new_session: bool = False,
 ) -> tuple[subprocess.Popen[str], str]:
     """`yieldgate serve` on a free loopback port, once /readyz answers: the process and its URL.
 
     `launcher` goes before the command, e.g. `("taskset", "-c", "0")` to pin it to a core;
-    `log_file` takes everything the service writes (else its errors reach our stderr).
+    `log_file` takes everything the service writes (else its errors reach our stderr);
+    `new_session` starts it in a session and process group of its own, whose id is its pid, to
+    signal the group as a terminal's Ctrl-C or a service manager does.
     """
     port = free_port()
     log = log_file.open("a") if log_file is not None else None
@@ -59,7 +62,10 @@ def start_service(
         stdout=subprocess.PIPE if capture_output else log or subprocess.DEVNULL,
         stderr=subprocess.STDOUT if capture_output or log else None,
         text=True,
+        start_new_session=new_session,
     )
+    if log is not None:
+        log.close()  # the service writes to its own copy
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -55,6 +55,13 @@ HIDDEN_FIELDS = ("plan",)  # served by GET /v1/scenarios/{id}/plan
 # as failed, rather than "running" for ever.
 HEARTBEAT_SECONDS = 30.0
 STALLED_AFTER_SECONDS = 5 * HEARTBEAT_SECONDS
+# What a background scenario records when the service stops under it (close).
+STOPPED_PROBLEM = {
+    "type": "about:blank",
+    "title": "Scenario stopped",
+    "status": 503,
+    "detail": "the service stopped while this scenario ran; run it again",
+}
 # With the queue full, ask again this much later (a place frees as a background scenario ends).
 QUEUE_RETRY_AFTER_SECONDS = 10
 P = ParamSpec("P")
@@ -245,6 +252,8 @@ class ScenarioService:
         return {**published, "scenario": record["id"], "kpis": record["kpis"]}
 
     async def close(self) -> None:
+        """Stop the background scenarios; each saves that the service stopped under it (before
+        the caller closes the store) rather than staying "running" until its beats run out."""
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -311,6 +320,7 @@ class ScenarioService:
 
     async def _run_in_background(self, record: dict[str, Any], job: ScenarioJob) -> None:
         heartbeat = asyncio.create_task(self._heartbeat(record))
+        stopped = False
         try:
             prepared = await self._background_cpu(_prepare, job)
             dates = job.request.dates
@@ -331,6 +341,10 @@ class ScenarioService:
                 "detail": exc.detail,
                 "field": exc.field,
             }
+        except asyncio.CancelledError:  # only close() cancels: the service is stopping
+            record["status"] = "failed"
+            record["problem"] = dict(STOPPED_PROBLEM)
+            stopped = True
         except Exception:
             log.exception("scenario %s failed", record["id"])
             record["status"] = "failed"
@@ -349,6 +363,8 @@ class ScenarioService:
             await self._save(record)
         except YieldgateError as exc:
             log.warning("scenario %s: could not save its end: %s", record["id"], exc.detail)
+        if stopped:
+            raise asyncio.CancelledError
 
     async def _heartbeat(self, record: dict[str, Any]) -> None:
         while True:
