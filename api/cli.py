@@ -26,9 +26,6 @@ APP_FACTORY = "api.app:app_from_environment"
 GRANIAN_WORKER_KILL_SECONDS = 8
 
 
-APP_FACTORY = "api.app:app_from_environment"
-
-
 def _serve(args: argparse.Namespace) -> int:
     metrics_dir = None
     if args.workers > 1 and "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
