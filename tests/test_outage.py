@@ -7,9 +7,6 @@ can stop and restart it without touching the shared one.
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,68 +24,21 @@ from apitools import (
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.devserver import free_port
+from api.devserver import LocalRedis
 from api.settings import EXAMPLE_VENUES, Settings
 
 
-class OwnRedis:
-    def __init__(self, directory: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:
-            pytest.fail("redis-server is not installed (.ci/run installs it)", pytrace=False)
-        self.binary = binary
-        self.directory = directory
-        self.port = free_port()
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-                "--appendfsync",
-                "always",
-                "--dir",
-                str(self.directory),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        pytest.fail("the test's own redis-server did not start", pytrace=False)
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
-def own_redis(tmp_path: Path) -> Iterator[OwnRedis]:
-    server = OwnRedis(tmp_path)
+def own_redis(tmp_path: Path) -> Iterator[LocalRedis]:
+    if shutil.which("redis-server") is None:
+        pytest.fail("redis-server is not installed (.ci/run installs it)", pytrace=False)
+    server = LocalRedis(tmp_path)
     server.start()
     yield server
     server.stop()
 
 
-def test_quotes_survive_a_redis_outage_and_sales_resume(own_redis: OwnRedis) -> None:
+def test_quotes_survive_a_redis_outage_and_sales_resume(own_redis: LocalRedis) -> None:
     settings = Settings(
         redis_url=own_redis.url,
         api_keys=f"checkout:{CHECKOUT_KEY},manager:{MANAGER_KEY}",
