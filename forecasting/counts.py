@@ -84,17 +84,31 @@ def quantile(q: float, mu: Array, alpha: float) -> Array:
 
 
 def expected_below(mu: Array, cap: Array, alpha: float) -> Array:
-    """E[min(Y, cap)]: expected sales when demand Y is cut off at the capacity left."""
-    # E[min(Y, c)] = sum_{k=0}^{c-1} P(Y > k) = sum_{k<c} sf(k)
-    mu = np.maximum(mu, _MIN_MU)
-    out = np.zeros_like(mu)
-    top = int(np.max(cap)) if cap.size else 0
-    for k in range(top):
-        alive = cap > k
-        if alpha <= 0:
-            sf = stats.poisson.sf(k, mu[alive])
-        else:
-            n = 1.0 / alpha
-            sf = stats.nbinom.sf(k, n, n / (n + mu[alive]))
-        out[alive] += sf
-    return out
+    """E[min(Y, cap)]: expected sales when demand Y is cut off at the capacity left.
+
+    Closed form, one pass whatever the capacity. For a whole c >= 1,
+        E[min(Y, c)] = E[Y 1{Y < c}] + c P(Y >= c),
+    and k P(Y = k) = mu P(Y' = k - 1), where Y' is Poisson(mu) again, or for NB2 with size n
+    and p = n / (n + mu) the NB with size n + 1 and the same p (its mean is mu (n + 1) / n).
+    So E[Y 1{Y < c}] = mu P(Y' <= c - 2) and
+        E[min(Y, c)] = mu F'(c - 2) + c (1 - F(c - 1)).
+    A capacity that is not whole counts as the next whole number, as the sum of P(Y > k)
+    over k < cap does; a capacity of 0 or below gives 0."""
+    mu = np.maximum(np.asarray(mu, dtype=np.float64), _MIN_MU)
+    c = np.maximum(np.ceil(np.asarray(cap, dtype=np.float64)), 0.0)
+    c = np.broadcast_to(c, mu.shape)
+    at_least = c >= 1
+    k_below = np.maximum(c - 2, 0.0)  # F'(c - 2); 0 when c < 2, masked below
+    k_last = np.maximum(c - 1, 0.0)  # P(Y >= c) = 1 - F(c - 1)
+    if alpha <= 0:
+        below = special.pdtr(k_below, mu)  # Poisson CDF
+        tail = special.pdtrc(k_last, mu)  # Poisson survival P(Y > c - 1)
+    else:
+        n = 1.0 / alpha
+        p = n / (n + mu)
+        # NB CDF F(k; n, p) = I_p(n, k + 1); survival 1 - F(k) = I_{1-p}(k + 1, n).
+        below = special.betainc(n + 1, k_below + 1, p)
+        tail = special.betainc(k_last + 1, n, 1 - p)
+    below = np.where(c >= 2, below, 0.0)
+    out = np.where(at_least, mu * below + c * tail, 0.0)
+    return np.asarray(out, dtype=np.float64)
