@@ -28,6 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 from scipy import optimize
+from threadpoolctl import threadpool_limits
 
 from forecasting import counts
 from forecasting.design import Design, FeatureMap, build_design, recent_members
@@ -37,6 +38,11 @@ from forecasting.prediction import DayForecast, predict_days
 from pricing.calendar import entry_slots
 
 Array = npt.NDArray[np.float64]
+
+
+# BLAS threads a fit may use. Its matrix products are small, so more threads only add
+# hand-offs, and on a busy host they wait for each other: one thread is fastest.
+FIT_BLAS_THREADS = 1
 
 
 class FitFailed(Exception):
@@ -60,6 +66,10 @@ class MnlDemandModel:
     # --- fitting -------------------------------------------------------------------------
 
     def fit(self, history: History) -> MnlDemandModel:
+        with threadpool_limits(limits=FIT_BLAS_THREADS):
+            return self._fit(history)
+
+    def _fit(self, history: History) -> MnlDemandModel:
         started = time.perf_counter()
         self.notes_: list[str] = list(history.warnings)
         design = build_design(history)
