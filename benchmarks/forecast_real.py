@@ -239,13 +239,20 @@ def fold_ends(history: History, origins: int, horizon: int) -> list[dt.date]:
     return ends[::-1]
 
 
-def pooled(results: list[BacktestResult], method: str) -> Scores:
+def pooled(results: list[BacktestResult], method: str, slot: str | None = None) -> Scores:
     """run_backtest's pooling over folds, from one-fold results: WAPE weighted by the fold's
-    sales, MASE and coverage by its rows, coverage_open by its rows that did not sell out."""
-    parts = [(r.overall[method], r.last_fold) for r in results]
-    sales = [float(rows.actual.sum()) for _, rows in parts]
-    n = [s.rows for s, _ in parts]
-    n_open = [int((~rows.sold_out).sum()) for _, rows in parts]
+    sales, MASE and coverage by its rows, coverage_open by its rows that did not sell out (all
+    rows, or those of one slot)."""
+    parts = []
+    for result in results:
+        rows = result.last_fold
+        keep = np.ones(len(rows.slots), bool) if slot is None else np.array(rows.slots) == slot
+        if keep.any():
+            scores = result.overall[method] if slot is None else result.per_slot[method][slot]
+            parts.append((scores, rows.actual[keep], rows.sold_out[keep]))
+    sales = [float(actual.sum()) for _, actual, _ in parts]
+    n = [s.rows for s, _, _ in parts]
+    n_open = [int((~sold_out).sum()) for _, _, sold_out in parts]
 
     def mean(values: Iterable[float], weights: list[int] | list[float]) -> float:
         pairs = [(v, w) for v, w in zip(values, weights, strict=True) if w > 0]
@@ -253,10 +260,10 @@ def pooled(results: list[BacktestResult], method: str) -> Scores:
         return sum(v * w for v, w in pairs) / total if total else math.nan
 
     return Scores(
-        wape=mean((s.wape for s, _ in parts), sales),
-        mase=mean((s.mase for s, _ in parts), n),
-        coverage=mean((s.coverage for s, _ in parts), n),
-        coverage_open=mean((s.coverage_open for s, _ in parts), n_open),
+        wape=mean((s.wape for s, _, _ in parts), sales),
+        mase=mean((s.mase for s, _, _ in parts), n),
+        coverage=mean((s.coverage for s, _, _ in parts), n),
+        coverage_open=mean((s.coverage_open for s, _, _ in parts), n_open),
         rows=sum(n),
     )
 
@@ -310,6 +317,10 @@ def backtest(
         "horizon": horizon,
         "models": [name for r in results for name in r.model_names],
         "scores": {m: pooled(results, m).as_dict() for m in METHODS},
+        "per_slot": {
+            m: {slot: pooled(results, m, slot).as_dict() for slot in history.slot_names()}
+            for m in METHODS
+        },
         # the same over the folds where the model's forecast is finite (all of them, mostly)
         "scores_finite_folds": (
             {m: pooled(finite, m).as_dict() for m in METHODS} if finite else None
