@@ -11,6 +11,10 @@ Decisions beyond DESIGN.md:
 - Missing dates and slots are gaps: nothing is invented for them.
 - Given `today` (the venue's date when the file is read), a row dated after it is an error: a
   history holds days that have begun. Today's rows are taken, though they may be partial.
+- A day marked `disrupted` (a strike, partial closure or outage) is read and checked like any
+  other, then kept apart in `History.disrupted`: its sales are not demand, so it is not in
+  `History.days`, which every fit, level and members average reads. To them it is a gap. An
+  empty cell means not disrupted; the rows of one date must agree.
 """
 
 from __future__ import annotations
@@ -28,10 +32,11 @@ from pricing.errors import InvalidInput
 from pricing.venue import Venue
 
 FLAG_COLUMNS = ("holiday", "school_holiday", "event")
+DISRUPTED = "disrupted"
 WEATHER_COLUMNS = ("temp_c", "precip_mm")
 DAY_COLUMNS = FLAG_COLUMNS + WEATHER_COLUMNS
 HISTORY_REQUIRED = ("date", "slot", "capacity", "price", "sold")
-HISTORY_OPTIONAL = ("members", *DAY_COLUMNS)
+HISTORY_OPTIONAL = ("members", *DAY_COLUMNS, DISRUPTED)
 CALENDAR_OPTIONAL = (*DAY_COLUMNS, "closed")
 
 
@@ -59,9 +64,10 @@ class DayHistory:
 class History:
     venue: Venue
     source: str
-    days: dict[dt.date, DayHistory]
+    days: dict[dt.date, DayHistory]  # the days whose sales are demand (not disrupted)
     covariate_columns: tuple[str, ...]
     warnings: list[str] = field(default_factory=list)
+    disrupted: dict[dt.date, DayHistory] = field(default_factory=dict)  # left out of fits
 
     @property
     def first_date(self) -> dt.date:
@@ -81,7 +87,10 @@ class History:
     def select(self, keep: Callable[[dt.date], bool]) -> History:
         """The same history restricted to the dates `keep` accepts (for backtests)."""
         days = {date: day for date, day in self.days.items() if keep(date)}
-        return History(self.venue, self.source, days, self.covariate_columns, list(self.warnings))
+        disrupted = {date: day for date, day in self.disrupted.items() if keep(date)}
+        return History(
+            self.venue, self.source, days, self.covariate_columns, list(self.warnings), disrupted
+        )
 
 
 @dataclass
@@ -206,6 +215,7 @@ def parse_history(
     header, rows = _rows(text, source, HISTORY_REQUIRED, HISTORY_OPTIONAL, warnings)
     day_columns = tuple(column for column in DAY_COLUMNS if column in header)
     days: dict[dt.date, DayHistory] = {}
+    disrupted: dict[dt.date, float | None] = {}
     skipped_closed: dict[dt.date, int] = {}
     for line, row in rows:
         cell = _Cell(source, line, row)
@@ -239,6 +249,14 @@ def parse_history(
                 "members", f"sold {sold} + members {members} is above the capacity {capacity}"
             )
         covariates = {column: cell.day_value(column) for column in day_columns}
+        flag = cell.flag(DISRUPTED)
+        if date in disrupted and flag != disrupted[date]:
+            raise cell.fail(
+                DISRUPTED,
+                f"{_show(flag)} differs from {_show(disrupted[date])} on an earlier row of "
+                f"{date}; a day has one value",
+            )
+        disrupted[date] = flag
         day = days.get(date)
         if day is None:
             day = days[date] = DayHistory(date, covariates, {})
@@ -259,10 +277,19 @@ def parse_history(
             f"{source}: skipped {sum(skipped_closed.values())} row(s) on {len(skipped_closed)} "
             f"date(s) the venue file has no opening hours for (first {first})"
         )
+    apart = {date: days.pop(date) for date in sorted(days) if disrupted.get(date) == 1.0}
+    if apart:
+        first, last = min(apart), max(apart)
+        span = f"{first}" if first == last else f"{first} to {last}"
+        warnings.append(
+            f"{source}: {len(apart)} disrupted day(s) ({span}) left out of the fit: their "
+            "sales are not demand"
+        )
     if not days:
-        raise InvalidInput(f"{source}: no rows on open days", field="date")
+        detail = "no rows on open days" + (" that are not disrupted" if apart else "")
+        raise InvalidInput(f"{source}: {detail}", field="date")
     ordered = {date: days[date] for date in sorted(days)}
-    return History(venue, source, ordered, day_columns, warnings)
+    return History(venue, source, ordered, day_columns, warnings, apart)
 
 
 def parse_calendar(text: str, *, source: str = "calendar.csv") -> Calendar:

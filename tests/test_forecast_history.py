@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from forecasting.design import recent_members
 from forecasting.history import load_calendar, load_history, parse_calendar, parse_history
 from forecasting.world import venue_toml
 from pricing.errors import InvalidInput
@@ -152,3 +153,68 @@ def test_calendar_checks_and_closed_days(tmp_path: Path) -> None:
         path.write_text("date,holiday,closed,weather\n" + bad, encoding="utf-8")
         with pytest.raises(InvalidInput, match=where):
             load_calendar(path)
+
+
+D_HEADER = HEADER + ",disrupted"
+
+
+@pytest.mark.parametrize(
+    ("rows", "line", "problem"),
+    [
+        (["2027-01-05,10:00,120,20,57,3,0,0,4.5,0.0,2"], 2, "'2' is not 0 or 1"),
+        (["2027-01-05,10:00,120,20,57,3,0,0,4.5,0.0,yes"], 2, "'yes' is not 0 or 1"),
+        (
+            [
+                "2027-01-05,10:00,120,20,57,3,0,0,4.5,0.0,1",
+                "2027-01-05,10:30,120,20,9,0,0,0,4.5,0.0,0",
+            ],
+            3,
+            "0 differs from 1 on an earlier row of 2027-01-05; a day has one value",
+        ),
+        (
+            [
+                "2027-01-05,10:00,120,20,57,3,0,0,4.5,0.0,1",
+                "2027-01-05,10:30,120,20,9,0,0,0,4.5,0.0,",
+            ],
+            3,
+            "empty differs from 1",
+        ),
+        # A disrupted row is checked like any other.
+        (["2027-01-05,10:00,120,20,121,0,0,0,4.5,0.0,1"], 2, "above the capacity"),
+    ],
+)
+def test_a_bad_disrupted_cell_names_file_line_and_column(
+    rows: list[str], line: int, problem: str
+) -> None:
+    error = error_of(*rows, header=D_HEADER)
+    column = "sold" if "capacity" in problem else "disrupted"
+    assert f"history.csv line {line}, column {column}: " in error.detail
+    assert problem in error.detail
+    assert error.field == column
+
+
+def test_disrupted_days_are_kept_apart_from_the_days_fits_read() -> None:
+    rows = [
+        "2027-01-05,10:00,120,20,57,3,0,0,4.5,0.0,0",
+        "2027-01-06,10:00,120,20,4,90,0,0,3.0,2.5,1",  # a strike: 4 sold, members anyway
+        "2027-01-07,10:00,120,20,41,2,0,0,3.0,2.5,",  # empty: not disrupted
+    ]
+    history = parse_history(history_text(*rows, header=D_HEADER), venue(), source="history.csv")
+    assert list(history.days) == [dt.date(2027, 1, 5), dt.date(2027, 1, 7)]
+    assert list(history.disrupted) == [dt.date(2027, 1, 6)]
+    assert history.disrupted[dt.date(2027, 1, 6)].slots["10:00"].sold == 4
+    assert history.covariate_columns == ("holiday", "event", "temp_c", "precip_mm")
+    assert history.warnings == [
+        "history.csv: 1 disrupted day(s) (2027-01-06) left out of the fit: their sales are not "
+        "demand"
+    ]
+    kept = history.select(lambda date: date >= dt.date(2027, 1, 6))
+    assert list(kept.days) == [dt.date(2027, 1, 7)]
+    assert list(kept.disrupted) == [dt.date(2027, 1, 6)]
+    # Members averages read the days that are demand only.
+    assert recent_members(history) == {(1, "10:00"): 3.0, (3, "10:00"): 2.0}
+
+
+def test_a_history_of_disrupted_days_only_is_refused() -> None:
+    error = error_of("2027-01-05,10:00,120,20,5,0,0,0,4.5,0.0,1", header=D_HEADER)
+    assert error.detail == "history.csv: no rows on open days that are not disrupted"
