@@ -60,7 +60,7 @@ sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
 from forecasting.backtest import METHODS, BacktestResult, Scores, run_backtest  # noqa: E402
 from forecasting.history import History, parse_history  # noqa: E402
-from pricing.venue import Venue, parse_venue_toml  # noqa: E402
+from pricing.venue import WEEKDAYS, Venue, parse_venue_toml  # noqa: E402
 
 DEFAULT_SENSORS = (
     "45 Queen Street",
@@ -82,7 +82,7 @@ MISSING_EXTRA = (
 
 @dataclass
 class Series:
-    """One converted data set: a venue file and a History CSV, both as text."""
+    """One converted data set: its venue file (TOML text) and its History CSV rows."""
 
     label: str
     venue_toml: str
@@ -102,15 +102,12 @@ def venue_toml(
     capacity: int,
 ) -> str:
     """A venue open every day with one constant price, as the backtest needs no more."""
-    days = "\n".join(f'{day} = ["{hours[0]}", "{hours[1]}"]' for day in _WEEKDAYS)
+    days = "\n".join(f'{day} = ["{hours[0]}", "{hours[1]}"]' for day in WEEKDAYS)
     return (
         f'id = "{venue_id}"\nname = "{name}"\ntimezone = "{timezone}"\ncurrency = "{currency}"\n'
         f"slot_minutes = {slot_minutes}\nslot_capacity = {capacity}\n\n[hours]\n{days}\n\n"
         f"[prices]\nladder = [{PRICE}]\nbase = {PRICE}\n"
     )
-
-
-_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def far_above(count: float) -> int:
