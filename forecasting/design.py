@@ -4,6 +4,7 @@ venue's slot universe, with masks for slots not offered that day and slots not o
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +46,34 @@ class FeatureMap:
                 values[column] = self._climate(column, date) if known is None else known
         raw = np.array([1.0] + [values[name] for name in self.names[1:]])
         return np.asarray((raw - self.center) / self.scale, dtype=np.float64)
+
+    def covariate_notes(
+        self, calendar: Mapping[dt.date, Mapping[str, float | None]], dates: Sequence[dt.date]
+    ) -> list[str]:
+        """What `row` fills in for the calendar's `dates`: for each covariate the model uses
+        and the calendar leaves empty (or has no column for), one note naming the dates (a
+        count and the first and last when there are many) and what was used instead: the
+        month's average weather in the history (the mean of its monthly averages for a month it
+        lacks), or 0 for a flag. Dates not in the calendar, or without entry slots, are not told
+        here."""
+        known = [d for d in dates if d in calendar and self.type_index(d) is not None]
+        notes: list[str] = []
+        for column in self.names:
+            missing = [d for d in known if calendar[d].get(column) is None]
+            if column in FLAG_COLUMNS and missing:
+                notes.append(f"{column} missing for {_dates(missing)}: taken as 0")
+            elif column in WEATHER_COLUMNS and missing:
+                by_month = self.climate[column]
+                usual = [d for d in missing if d.month in by_month]
+                other = [d for d in missing if d.month not in by_month]
+                if usual:
+                    notes.append(f"{column} missing for {_dates(usual)}: the month's average used")
+                if other:
+                    notes.append(
+                        f"{column} missing for {_dates(other)}: the mean of the history's "
+                        "monthly averages used (it has no such month)"
+                    )
+        return notes
 
     def _climate(self, column: str, date: dt.date) -> float:
         by_month = self.climate[column]
@@ -160,3 +189,13 @@ def _climate(history: History) -> dict[str, dict[int, float]]:
         if not climate[column]:
             climate[column] = {1: 0.0}
     return climate
+
+
+def _dates(dates: Sequence[dt.date]) -> str:
+    """'2026-12-03', '2026-12-03 and 2026-12-05', or '14 dates (2026-12-03 to 2026-12-16)'."""
+    ordered = sorted(dates)
+    if len(ordered) == 1:
+        return str(ordered[0])
+    if len(ordered) == 2:
+        return f"{ordered[0]} and {ordered[1]}"
+    return f"{len(ordered)} dates ({ordered[0]} to {ordered[-1]})"

@@ -52,6 +52,8 @@ def build_forecast(
         covariates = calendar.days
         told, dates = calendar_notes(calendar, dates)
         notes.extend(told)
+        if model.name == "mnl":  # the fallback reads no covariates
+            notes.extend(model.features_.covariate_notes(calendar.days, dates))
     if model.price_sensitivity_source_ == "prior":
         notes.append(f"price sensitivity {model.price_sensitivity_:g} is the venue's prior")
     ladder = list(venue.prices.ladder)
