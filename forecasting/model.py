@@ -24,6 +24,7 @@ import datetime as dt
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
@@ -39,6 +40,8 @@ from pricing.calendar import entry_slots
 
 Array = npt.NDArray[np.float64]
 
+HALF_LIVES = (7.0, 14.0, 28.0, 56.0)  # days: the local level's candidate half-lives
+
 
 # BLAS threads a fit may use. Its matrix products are small, so more threads only add
 # hand-offs, and on a busy host they wait for each other: one thread is fastest.
@@ -49,19 +52,76 @@ class FitFailed(Exception):
     """The joint fit did not produce a usable model; the caller falls back."""
 
 
+@dataclass(frozen=True)
+class LevelRows:
+    """Slot rows of the history's recent days, for the local level and its dispersion."""
+
+    number: npt.NDArray[np.int64]  # day number: 0 on the history's last day, negative before
+    sold: Array
+    mean: Array  # the model's demand at the prices charged, trend flat, no level
+    left: Array  # capacity left for paid tickets
+    censored: npt.NDArray[np.bool_]
+    alpha: float  # NB2 dispersion for the expected sales under a capacity
+
+    def ratio(self, origin: int, half_life: float, *, iterations: int = 8) -> float:
+        """The level r of a forecast made before day `origin`: sum w E[min(Y(r mu), left)] =
+        sum w sold over the rows before it, a row's weight w halving every `half_life` days
+        back from the origin. Without sold-out slots that is the weighted ratio of actual to
+        fitted sales; a fixed-point iteration, monotone and quick to settle."""
+        before = self.number < origin
+        if not before.any():
+            return 1.0
+        weights = 0.5 ** ((origin - 1 - self.number[before]) / half_life)
+        actual = float(np.sum(weights * self.sold[before]))
+        mean, left = self.mean[before], self.left[before]
+        ratio = 1.0
+        for _ in range(iterations):
+            expected = float(
+                np.sum(weights * counts.expected_below(ratio * mean, left, self.alpha))
+            )
+            if expected <= 0:
+                return 1.0
+            ratio *= actual / expected
+            ratio = min(max(ratio, 0.05), 20.0)
+        return ratio
+
+
 class MnlDemandModel:
     name = "mnl"
 
     def __init__(
-        self, *, outside_share: float = 0.5, censoring: bool = True, max_iterations: int = 2000
+        self,
+        *,
+        outside_share: float = 0.5,
+        censoring: bool = True,
+        max_iterations: int = 2000,
+        local_level: bool = False,
+        half_lives: Sequence[float] = HALF_LIVES,
+        level_folds: int = 4,
+        level_horizon: int = 14,
+        level_holdout: int = 28,
     ) -> None:
         """`censoring=False` reads sold-out slots as if sales were demand: only for showing how
-        that biases the estimates low."""
+        that biases the estimates low.
+
+        `local_level=True` corrects each forecast day's market size by the exponentially
+        weighted ratio of actual to fitted sales over the history's recent open days, holds the
+        trend flat after the history's last date and refits the dispersion on the corrected
+        residuals (see `_fit_level`). The half-life is the one of `half_lives` (days) that does
+        best in a rolling backtest of `level_folds` x `level_horizon` days at the history's end.
+        The parameters are then fitted without the last `level_holdout` days (`_fitted_part`)."""
         if not 0 < outside_share < 1:
             raise ValueError("outside_share must be between 0 and 1")
+        if not half_lives or min(half_lives) <= 0:
+            raise ValueError("half_lives must be positive days")
         self.outside_share = outside_share
         self.censoring = censoring
         self.max_iterations = max_iterations
+        self.local_level = local_level
+        self.half_lives = tuple(half_lives)
+        self.level_folds = level_folds
+        self.level_horizon = level_horizon
+        self.level_holdout = level_holdout
 
     # --- fitting -------------------------------------------------------------------------
 
@@ -71,6 +131,7 @@ class MnlDemandModel:
 
     def _fit(self, history: History) -> MnlDemandModel:
         started = time.perf_counter()
+        whole, history = history, self._fitted_part(history)
         self.notes_: list[str] = list(history.warnings)
         design = build_design(history)
         self.notes_.extend(design.notes)
@@ -104,6 +165,8 @@ class MnlDemandModel:
         params = self._maximise(design, params, bounds, alpha=alpha)
         alpha = self._fit_dispersion(design, params)
         self._store(design, params, alpha)
+        if self.local_level:
+            self._fit_level(whole)
         self.fit_seconds_ = time.perf_counter() - started
         return self
 
@@ -275,11 +338,138 @@ class MnlDemandModel:
         self.loglik_ = -negative * max(int(design.observed.sum()), 1)
         if b >= 5.0 - 1e-6 or (self.price_varied_ and b <= 2e-4):
             self.notes_.append(f"the price sensitivity {b:.4g} sits at its bound; check prices")
+        self.dispersion_fit_ = alpha  # the in-sample NB2 dispersion, before any level correction
+        self.fit_last_date_ = self.last_date_  # the last day the parameters were fitted on
+        self.level_ = 1.0
+        self.level_half_life_: float | None = None
+        self._trend_column = features.names.index("trend") if "trend" in features.names else None
+        self._last_trend = features.row(self.last_date_, {})
+
+    def _fitted_part(self, history: History) -> History:
+        """With the local level, the parameters are fitted on all but the history's last
+        `level_holdout` days: a recent shift is then measured against a model that has not bent
+        its trend and season towards it, and carried forward by the level alone."""
+        if not self.local_level or self.level_holdout < 1:
+            return history
+        cut = history.last_date - dt.timedelta(self.level_holdout)
+        if (cut - history.first_date).days < 8 * 7:
+            return history
+        return history.select(lambda d: d <= cut)
+
+    def _fit_level(self, history: History) -> None:
+        """The local level, from the whole `history` (the held-out tail included).
+
+        The model's demand for each recent slot row (at the prices charged, trend flat after
+        the fitted part) is scaled by the level that makes the exponentially weighted expected
+        sales (demand cut at the capacity left) match the weighted actual sales of the days
+        before the forecast (`LevelRows.ratio`): a sold-out slot then counts as the demand it
+        hid, not as its capacity. Each candidate half-life forecasts the `level_horizon` days
+        after each of `level_folds` origins at the history's end from the days before the
+        origin; the lowest WAPE of day totals wins. The dispersion is then refitted by maximum
+        likelihood on those corrected forecasts' slot sales, so the bands carry the error of a
+        level carried forward. Disrupted days are not in `history.days`: here they are gaps."""
+        rows = self._level_table(history)
+        self.last_date_ = history.last_date
+        self.members_ = recent_members(history)
+        origins = [1 - self.level_horizon * k for k in range(self.level_folds, 0, -1)]
+        origins = [o for o in origins if len(np.unique(rows.number[rows.number < o])) >= 28]
+        scores: dict[float, float] = {}
+        for h in self.half_lives:
+            error = total = 0.0
+            for origin in origins:
+                test = (rows.number >= origin) & (rows.number < origin + self.level_horizon)
+                ratio = rows.ratio(origin, h)
+                predicted = counts.expected_below(ratio * rows.mean, rows.left, rows.alpha)
+                # Day totals: the level is a day's, and slot noise would only blur the choice.
+                at = np.unique(rows.number[test], return_inverse=True)[1]
+                error += float(np.abs(np.bincount(at, rows.sold[test] - predicted[test])).sum())
+                total += float(rows.sold[test].sum())
+            scores[h] = error / max(total, 1e-9)
+        self.level_scores_ = scores
+        if origins:
+            half_life = min(self.half_lives, key=lambda h: (scores[h], h))
+            y, m, c = [], [], []
+            for origin in origins:
+                test = (rows.number >= origin) & (rows.number < origin + self.level_horizon)
+                y.append(rows.sold[test])
+                m.append(rows.ratio(origin, half_life) * rows.mean[test])
+                c.append(rows.censored[test])
+            self.dispersion_ = fit_dispersion(
+                np.concatenate(y), np.concatenate(m), np.concatenate(c)
+            )
+            chosen = (
+                f"chosen by a rolling backtest of {len(origins)} x {self.level_horizon} days at "
+                f"the history's end, WAPE {scores[half_life]:.3f}"
+            )
+        else:
+            half_life = sorted(self.half_lives)[len(self.half_lives) // 2]
+            chosen = "too little history to choose it by backtest"
+        self.level_half_life_ = half_life
+        self.level_ = self.level_at(history.last_date + dt.timedelta(1))
+        self.notes_.append(
+            f"local level x{self.level_:.3f} (actual / fitted sales of recent open days, "
+            f"half-life {half_life:g} days, {chosen}); trend held flat after {self.fit_last_date_}"
+        )
+
+    def _level_table(self, history: History) -> LevelRows:
+        last = history.last_date
+        window = int(4 * max(self.half_lives) + self.level_folds * self.level_horizon)
+        dates = [d for d in history.days if d > last - dt.timedelta(window)]
+        prices = {(d, s): r.price for d in dates for s, r in history.days[d].slots.items()}
+        covariates = {d: history.days[d].covariates for d in dates}
+        number, sold, mean, left, censored = [], [], [], [], []
+        for day in self.predict(
+            dates, covariates=covariates, prices=prices, local_level=False, flat_trend=True
+        ):
+            records = history.days[day.date].slots
+            for i, slot in enumerate(day.slots):
+                record = records.get(slot)
+                if record is None or record.capacity - record.members <= 0:
+                    continue
+                number.append((day.date - last).days)  # 0 on the last day, negative before
+                sold.append(record.sold)
+                mean.append(float(day.expected[i]))
+                left.append(record.capacity - record.members)
+                censored.append(record.sold_out)
+        self.level_rows_ = LevelRows(
+            np.array(number, dtype=np.int64),
+            np.array(sold, dtype=np.float64),
+            np.array(mean, dtype=np.float64),
+            np.array(left, dtype=np.float64),
+            np.array(censored, dtype=bool),
+            self.dispersion_fit_,
+        )
+        return self.level_rows_
+
+    def level_at(self, date: dt.date, half_life: float | None = None) -> float:
+        """The local level a forecast made on `date` (from the days before it) would use."""
+        if not self.local_level:
+            return 1.0
+        origin = (date - self.last_date_).days
+        h = half_life or self.level_half_life_ or HALF_LIVES[1]
+        return self.level_rows_.ratio(origin, h)
 
     # --- prediction ----------------------------------------------------------------------
 
-    def log_market(self, date: dt.date, covariates: dict[str, float | None]) -> float:
-        return float(self.features_.row(date, covariates) @ self.theta_)
+    def log_market(
+        self,
+        date: dt.date,
+        covariates: dict[str, float | None],
+        *,
+        level: bool | None = None,
+        flat_trend: bool | None = None,
+    ) -> float:
+        """log A_d. With the local level (the default when fitted with `local_level=True`) the
+        market is scaled by `level_` and the trend stays at its value on the history's last
+        date; `level=False, flat_trend=False` gives the full model's market."""
+        corrected = self.local_level if level is None else level
+        flat = self.local_level if flat_trend is None else flat_trend
+        row = self.features_.row(date, covariates)
+        column = self._trend_column
+        if flat and column is not None and date > self.fit_last_date_:
+            row[column] = self._last_trend[column]
+        value = float(row @ self.theta_)
+        return value + float(np.log(self.level_)) if corrected else value
 
     def slot_weights(self, date: dt.date, prices: Array) -> tuple[list[str], Array]:
         """Slots of the date and their MNL weights v at each of `prices` (slots x prices)."""
@@ -301,15 +491,43 @@ class MnlDemandModel:
         covariates: dict[dt.date, dict[str, float | None]] | None = None,
         prices: dict[tuple[dt.date, str], float] | None = None,
         price_points: list[float] | None = None,
+        local_level: bool | None = None,
+        flat_trend: bool | None = None,
+        alpha: float | None = None,
     ) -> list[DayForecast]:
         """Forecasts for `dates` (or the `dates` days after the history) with `level`% bands.
 
         Slot demand is at `prices` where given, else at the venue's base price. Dates on which
-        the venue has no entry slots are left out."""
-        return predict_days(self, dates, level, covariates, prices, price_points)
+        the venue has no entry slots are left out. `local_level` and `flat_trend` (default: as
+        fitted) are `log_market`'s; `alpha` replaces the bands' dispersion."""
+
+        def market(date: dt.date, covariates: dict[str, float | None]) -> float:
+            return self.log_market(date, covariates, level=local_level, flat_trend=flat_trend)
+
+        return predict_days(
+            self, dates, level, covariates, prices, price_points, market=market, alpha=alpha
+        )
 
 
 DemandModel = MnlDemandModel | SeasonalFallback
+
+
+def fit_dispersion(y: Array, mu: Array, censored: npt.NDArray[np.bool_]) -> float:
+    """The NB2 dispersion alpha (0: Poisson) that makes counts `y` likeliest around means `mu`,
+    sold-out counts censored."""
+    if y.size == 0:
+        return 0.0
+    mu = np.maximum(mu, 1e-6)
+
+    def negative(log_alpha: float) -> float:
+        return -float(counts.loglik(y, mu, censored, float(np.exp(log_alpha)))[0].sum())
+
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        result = optimize.minimize_scalar(
+            negative, bounds=(np.log(1e-6), np.log(5.0)), method="bounded"
+        )
+    alpha = float(np.exp(result.x))
+    return alpha if alpha > 2e-6 else 0.0
 
 
 def fit_demand(history: History, *, outside_share: float = 0.5) -> DemandModel:

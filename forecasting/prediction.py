@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -46,8 +47,14 @@ def predict_days(
     covariates: dict[dt.date, dict[str, float | None]] | None,
     prices: dict[tuple[dt.date, str], float] | None,
     price_points: list[float] | None,
+    *,
+    market: Callable[[dt.date, dict[str, float | None]], float] | None = None,
+    alpha: float | None = None,
 ) -> list[DayForecast]:
+    """`market` (log A_d) defaults to the model's `log_market`, `alpha` (the NB2 dispersion of
+    the bands) to its `dispersion_`."""
     venue = model.features_.venue
+    log_market = market or model.log_market
     if isinstance(dates, int):
         after = model.last_date_ + dt.timedelta(1)
         dates = [after + dt.timedelta(i) for i in range(dates)]
@@ -61,20 +68,20 @@ def predict_days(
         asked = np.array([(prices or {}).get((date, s), model.base_price_) for s in slots])
         _, v_matrix = model.slot_weights(date, asked)
         v = np.diag(v_matrix) if v_matrix.size else np.zeros(0)
-        arrivals = float(np.exp(model.log_market(date, (covariates or {}).get(date, {}))))
+        arrivals = float(np.exp(log_market(date, (covariates or {}).get(date, {}))))
         expected = arrivals * v / (1.0 + v.sum())
-        alpha = model.dispersion_
-        market = np.array([arrivals])
+        dispersion = model.dispersion_ if alpha is None else alpha
+        day_market = np.array([arrivals])
         out.append(
             DayForecast(
                 date,
                 arrivals,
-                float(counts.quantile(low_q, market, alpha)[0]),
-                float(counts.quantile(high_q, market, alpha)[0]),
+                float(counts.quantile(low_q, day_market, dispersion)[0]),
+                float(counts.quantile(high_q, day_market, dispersion)[0]),
                 slots,
                 expected,
-                counts.quantile(low_q, expected, alpha),
-                counts.quantile(high_q, expected, alpha),
+                counts.quantile(low_q, expected, dispersion),
+                counts.quantile(high_q, expected, dispersion),
                 weights,
             )
         )
