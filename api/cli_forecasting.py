@@ -18,8 +18,8 @@ from pricing.errors import InvalidInput
 from pricing.venue import Venue, parse_venue_toml
 
 if TYPE_CHECKING:
+    from forecasting.gate import ForecastModel
     from forecasting.history import History
-    from forecasting.model import DemandModel
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -92,12 +92,13 @@ def read_history(path: str, venue: Venue) -> History:
     return load_history(path, venue, today=dt.datetime.now(venue.zone).date())
 
 
-def fit_history_model(venue: Venue, history_path: str) -> DemandModel:
-    """Read the venue's history and fit the demand model, reporting progress.
+def fit_history_model(venue: Venue, history_path: str) -> ForecastModel:
+    """Read the venue's history and fit the forecaster, reporting progress: the MNL, with the
+    level forecast chosen by a short backtest (forecasting/gate.py).
 
     Shared by `yieldgate forecast` and `yieldgate plan`.
     """
-    from forecasting.model import fit_demand
+    from forecasting.gate import fit_forecaster
 
     history = read_history(history_path, venue)
     for warning in history.warnings:
@@ -110,7 +111,7 @@ def fit_history_model(venue: Venue, history_path: str) -> DemandModel:
         flush=True,
     )
     started = time.perf_counter()
-    model = fit_demand(history)
+    model = fit_forecaster(history)
     say(f"done in {time.perf_counter() - started:.1f} s ({model.name})")
     b = model.price_sensitivity_
     if model.price_sensitivity_source_ == "prior":
@@ -140,17 +141,17 @@ def _forecast(args: argparse.Namespace) -> int:
 
 def _backtest(args: argparse.Namespace) -> int:
     from forecasting.backtest import plot_last_fold, run_backtest
-    from forecasting.model import fit_demand
 
     venue = read_venue(args.venue)
     history = read_history(args.history, venue)
     for warning in history.warnings:
         say(f"warning: {warning}")
-    say(f"backtest: {args.folds} folds x {args.horizon} days, fitting the model once per fold")
-    started = time.perf_counter()
-    result = run_backtest(
-        history, folds=args.folds, horizon=args.horizon, fit=fit_demand, progress=say
+    say(
+        f"backtest: {args.folds} folds x {args.horizon} days, fitting the model once per fold "
+        "(with its own choice of level forecast)"
     )
+    started = time.perf_counter()
+    result = run_backtest(history, folds=args.folds, horizon=args.horizon, progress=say)
     say(f"done in {time.perf_counter() - started:.1f} s")
     say(f"{'method':16} {'WAPE':>7} {'MASE':>7} {'80% coverage':>13} {'(not sold out)':>15}")
     for method, s in result.overall.items():

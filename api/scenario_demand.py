@@ -28,8 +28,8 @@ import numpy.typing as npt
 
 from api.scenario_request import Overrides
 from forecasting.forecast import calendar_notes
+from forecasting.gate import ForecastModel, GatedDemandModel, fit_forecaster
 from forecasting.history import Calendar, parse_history
-from forecasting.model import DemandModel, fit_demand
 from pricing.venue import Venue
 
 FloatArray = npt.NDArray[np.float64]
@@ -72,10 +72,10 @@ class _ModelCache:
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._models: OrderedDict[tuple[str, str], DemandModel] = OrderedDict()
+        self._models: OrderedDict[tuple[str, str], ForecastModel] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, venue: Venue, history_csv: str, history_version: str) -> DemandModel:
+    def get(self, venue: Venue, history_csv: str, history_version: str) -> ForecastModel:
         venue_digest = hashlib.sha256(venue.model_dump_json().encode()).hexdigest()
         key = (venue_digest, history_version)
         # One lock for the fit too: two scenarios of one venue wait for one fit, not two.
@@ -83,7 +83,7 @@ class _ModelCache:
             model = self._models.get(key)
             if model is None:
                 history = parse_history(history_csv, venue, source=f"{venue.id} history")
-                model = fit_demand(history)
+                model = fit_forecaster(history)
                 self._models[key] = model
                 while len(self._models) > self._size:
                     self._models.popitem(last=False)
@@ -94,8 +94,16 @@ class _ModelCache:
 fitted_models = _ModelCache(MODEL_CACHE_SIZE)
 
 
+def _uses_calendar(model: ForecastModel) -> bool:
+    """Whether the model's market size reads holidays, events and weather: the MNL's does, and
+    so does a gated model's unless seasonal naive won its backtest."""
+    if isinstance(model, GatedDemandModel):
+        return model.choice_ != "naive"
+    return model.name == "mnl"
+
+
 def scenario_demand(
-    model: DemandModel,
+    model: ForecastModel,
     dates: Sequence[dt.date],
     overrides: Overrides,
     calendar: Calendar | None = None,
@@ -113,14 +121,14 @@ def scenario_demand(
         known = calendar.days
         told, dates = calendar_notes(calendar, dates)
         notes.extend(told)
-        if model.name != "mnl":
+        if not _uses_calendar(model):
             notes.append(
                 f"the {model.name} model cannot use the calendar's holidays, events and weather "
                 "(only its closed days)"
             )
     # The calendar's event days are events as much as the scenario's own.
     events = set(overrides.events) | {d for d in dates if known.get(d, {}).get("event") == 1}
-    event_in_model = "event" in model.features_.names and model.name == "mnl"
+    event_in_model = "event" in model.features_.names and _uses_calendar(model)
     if events and not event_in_model:
         notes.append(
             f"the history has no event column, so event days get a default "

@@ -1,6 +1,8 @@
 """Rolling-origin backtests of slot sales: the MNL model against seasonal-naive and ETS.
 
-Each fold trains on the history before its origin and forecasts the next `horizon` days. What is
+Each fold trains on the history before its origin and forecasts the next `horizon` days; the
+"model" is `fit` (default: the forecaster every command uses, `gate.fit_forecaster`, which picks
+its own level forecast by a shorter backtest inside the fold's training history). What is
 scored is sales, not demand: every method's forecast is cut at the capacity left (capacity minus
 members), since that is all a sold-out slot can show. The model is given the prices that were
 actually charged and the day's recorded covariates (holiday, event) and, unless
@@ -20,13 +22,16 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
 from forecasting import counts
 from forecasting.history import WEATHER_COLUMNS, History
-from forecasting.model import DemandModel, fit_demand
+
+if TYPE_CHECKING:
+    from forecasting.gate import ForecastModel
 from pricing.errors import InvalidInput
 
 Array = npt.NDArray[np.float64]
@@ -96,10 +101,14 @@ def run_backtest(
     *,
     folds: int = 4,
     horizon: int = 28,
-    fit: Callable[[History], DemandModel] = fit_demand,
+    fit: Callable[[History], ForecastModel] | None = None,
     known_weather: bool = True,
     progress: Callable[[str], None] | None = None,
 ) -> BacktestResult:
+    if fit is None:
+        from forecasting.gate import fit_forecaster
+
+        fit = fit_forecaster
     if folds < 1 or horizon < 1:
         raise InvalidInput("folds and horizon must be at least 1", field="folds")
     end = history.last_date + dt.timedelta(1)
@@ -173,7 +182,7 @@ def _naive_scales(train: History) -> dict[str, float]:
 
 
 def _model_forecast(
-    model: DemandModel, test: History, rows: _Rows, known_weather: bool
+    model: ForecastModel, test: History, rows: _Rows, known_weather: bool
 ) -> tuple[Array, Array, Array]:
     prices = {(d, s): r.price for d, day in test.days.items() for s, r in day.slots.items()}
     covariates = {

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from forecasting.gate import ForecastModel
 from forecasting.history import Calendar
-from forecasting.model import DemandModel
 from pricing.venue import Venue
 
 
@@ -35,7 +35,7 @@ def calendar_notes(calendar: Calendar, dates: Sequence[dt.date]) -> tuple[list[s
 
 
 def build_forecast(
-    model: DemandModel,
+    model: ForecastModel,
     venue: Venue,
     start: dt.date,
     days: int,

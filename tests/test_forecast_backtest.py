@@ -12,6 +12,7 @@ import pytest
 
 from api.cli_forecasting import add_commands
 from forecasting.backtest import BacktestResult, plot_last_fold, run_backtest
+from forecasting.gate import LABELS
 from forecasting.world import WorldSpec, simulate_world
 from pricing.errors import InvalidInput
 
@@ -25,7 +26,9 @@ def small_backtest() -> BacktestResult:
 def test_backtest_reports_scores_for_every_method_overall_and_per_slot() -> None:
     result = small_backtest()
     assert result.origins[1] - result.origins[0] == dt.timedelta(28)
-    assert result.model_names == ["mnl", "mnl"]
+    # Each fold's forecaster is the gated one every command uses: its choice is named.
+    assert len(result.model_names) == 2
+    assert set(result.model_names) <= set(LABELS.values())
     for method in ("model", "seasonal_naive", "ets"):
         scores = result.overall[method]
         assert scores.rows > 2 * 20 * 8  # two folds of ~24 open days x 8 slots
@@ -90,7 +93,10 @@ def test_demo_data_then_forecast_then_backtest(
     assert "fitting 2.0 years x" in printed and " done in " in printed
     assert "price sensitivity: 0.1" in printed and "(estimated)" in printed
     forecast = json.loads(out.read_text())
-    assert forecast["model"] == "mnl" and forecast["venue"] == "demo-museum"
+    assert forecast["model"] in LABELS.values() and forecast["venue"] == "demo-museum"
+    assert any(
+        note.startswith(f"model: {forecast['model']} (backtest WAPE") for note in forecast["notes"]
+    )
     assert 10 <= len(forecast["days"]) <= 13  # the calendar's days, Mondays closed
 
     plot = tmp_path / "fold.png"
