@@ -138,7 +138,7 @@ def run_backtest(
         fold_rows.append(rows)
         if progress:
             wape = _scores(rows, "model").wape
-            progress(f"fold {k + 1}/{folds} from {origin}: model WAPE {wape:.3f}")
+            progress(f"fold {k + 1}/{folds} from {origin}: model WAPE {wape:.3f} ({model.name})")
     overall = {m: _scores_pooled(fold_rows, m) for m in METHODS}
     slots = sorted({s for rows in fold_rows for s in rows.slots})
     per_slot = {m: {slot: _scores_pooled(fold_rows, m, slot) for slot in slots} for m in METHODS}

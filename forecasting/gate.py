@@ -38,7 +38,7 @@ from forecasting.backtest import _test_rows as test_rows
 from forecasting.fallback import SeasonalFallback
 from forecasting.history import History
 from forecasting.model import DemandModel, FitFailed, MnlDemandModel, fit_dispersion
-from forecasting.prediction import DayForecast, predict_days
+from forecasting.prediction import DayForecast, count_band, predict_days
 
 Array = npt.NDArray[np.float64]
 CANDIDATES = ("level", "full", "blend", "naive")  # the order ties are broken in
@@ -199,8 +199,7 @@ class GatedDemandModel:
                     float(counts.quantile(high_q, market, alpha)[0]),
                     day.slots,
                     expected,
-                    counts.quantile(low_q, expected, alpha),
-                    counts.quantile(high_q, expected, alpha),
+                    *count_band(low_q, high_q, expected, alpha),
                     day.weights,
                 )
             )

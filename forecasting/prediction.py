@@ -9,6 +9,7 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
+from scipy import stats
 
 from forecasting import counts
 from forecasting.design import FeatureMap
@@ -27,6 +28,34 @@ class DayForecast:
     low: Array
     high: Array
     weights: Array  # slots x price points: the MNL weight v of each slot at each price
+
+
+def count_band(low_q: float, high_q: float, mu: Array, alpha: float) -> tuple[Array, Array]:
+    """Bounds [low, high] of each count (NB2, Poisson when alpha is 0) that hold it with
+    probability close to high_q - low_q, both ends included.
+
+    The plain quantiles (the smallest k with P(Y <= k) >= q) give a band that holds the count
+    at least that often, and more by about one end's probability on small counts (an 80% band
+    of a slot selling ~40 held ~85%). Here each end moves by one where that brings P(Y < low)
+    nearer low_q, or P(Y <= high) nearer high_q; the band never stops holding the mean."""
+    low = counts.quantile(low_q, mu, alpha)
+    high = counts.quantile(high_q, mu, alpha)
+    mu = np.maximum(mu, 1e-10)
+
+    def cdf(k: Array) -> Array:
+        if alpha <= 0:
+            return np.asarray(stats.poisson.cdf(k, mu), dtype=np.float64)
+        n = 1.0 / alpha
+        return np.asarray(stats.nbinom.cdf(k, n, n / (n + mu)), dtype=np.float64)
+
+    # P(Y < low) < low_q <= P(Y < low + 1): take low + 1 where its miss is the smaller.
+    raise_low = (cdf(low) - low_q < low_q - cdf(low - 1)) & (low + 1 <= mu)
+    # P(Y <= high - 1) < high_q <= P(Y <= high): take high - 1 where its miss is the smaller.
+    lower_high = (high_q - cdf(high - 1) < cdf(high) - high_q) & (high - 1 >= mu)
+    return (
+        np.asarray(np.where(raise_low, low + 1, low), dtype=np.float64),
+        np.asarray(np.where(lower_high, high - 1, high), dtype=np.float64),
+    )
 
 
 class Predictor(Protocol):
@@ -80,8 +109,7 @@ def predict_days(
                 float(counts.quantile(high_q, day_market, dispersion)[0]),
                 slots,
                 expected,
-                counts.quantile(low_q, expected, dispersion),
-                counts.quantile(high_q, expected, dispersion),
+                *count_band(low_q, high_q, expected, dispersion),
                 weights,
             )
         )

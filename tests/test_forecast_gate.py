@@ -134,3 +134,24 @@ def test_eighty_percent_bands_of_the_default_forecaster_cover_seventy_to_ninety_
     assert 0.7 <= scores.coverage <= 0.9
     assert 0.7 <= scores.coverage_open <= 0.9
     assert scores.wape < result.overall["seasonal_naive"].wape
+
+
+@pytest.mark.parametrize(("mu", "alpha"), [(3.0, 0.0), (40.0, 0.0), (40.0, 0.015), (300.0, 0.02)])
+def test_an_eighty_percent_count_band_holds_about_eighty_percent(mu: float, alpha: float) -> None:
+    from forecasting import counts
+    from forecasting.prediction import count_band
+
+    rng = np.random.default_rng(0)
+    means = rng.uniform(0.8 * mu, 1.2 * mu, 4000)  # many means, so rounding evens out
+    if alpha > 0:
+        n = 1 / alpha
+        draws = rng.negative_binomial(n, n / (n + means))
+    else:
+        draws = rng.poisson(means)
+    low, high = count_band(0.1, 0.9, means, alpha)
+    assert np.all(low <= means) and np.all(means <= high)
+    inside = np.mean((low <= draws) & (draws <= high))
+    assert 0.77 <= inside <= 0.83
+    # The plain quantiles hold the small counts too often.
+    plain = (counts.quantile(0.1, means, alpha), counts.quantile(0.9, means, alpha))
+    assert np.mean((plain[0] <= draws) & (draws <= plain[1])) >= inside
