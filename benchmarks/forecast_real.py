@@ -43,7 +43,9 @@ import argparse  # noqa: E402
 import datetime as dt  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
+import multiprocessing  # noqa: E402
 import re  # noqa: E402
+import signal  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -265,8 +267,34 @@ def pooled(results: list[BacktestResult], method: str, slot: str | None = None) 
     )
 
 
+def one_fold(
+    history: History, horizon: int, timeout: float
+) -> tuple[BacktestResult, list[str]] | None:
+    """run_backtest's last fold of `history`, in a child process so that a fit or forecast that
+    hangs (in compiled code no signal reaches) is stopped after `timeout` seconds: None then."""
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+
+    def work() -> None:
+        with warnings.catch_warnings(record=True) as raised:
+            warnings.simplefilter("always")
+            result = run_backtest(history, folds=1, horizon=horizon)
+        send.send((result, sorted({f"{w.category.__name__}: {w.message}" for w in raised})))
+
+    child = context.Process(target=work, daemon=True)
+    child.start()
+    send.close()
+    answer = receive.recv() if receive.poll(timeout) else None
+    if answer is None:
+        child.kill()
+    child.join()
+    if answer is None and child.exitcode not in (0, -signal.SIGKILL):
+        raise SystemExit(f"{history.source}: the backtest process failed ({child.exitcode})")
+    return answer
+
+
 def backtest(
-    history: History, origins: int, horizon: int, say: Callable[[str], None]
+    history: History, origins: int, horizon: int, timeout: float, say: Callable[[str], None]
 ) -> dict[str, Any]:
     ends = fold_ends(history, origins, horizon)
     if not ends:
@@ -275,15 +303,24 @@ def backtest(
     results = []
     folds = []
     caught: list[str] = []
+    timed_out: list[str] = []
     for k, end in enumerate(ends):
         upto = history.select(lambda d, e=end: d <= e)  # type: ignore[misc]
-        with warnings.catch_warnings(record=True) as raised:
-            warnings.simplefilter("always")
-            result = run_backtest(upto, folds=1, horizon=horizon)
+        fold_started = time.perf_counter()
+        answer = one_fold(upto, horizon, timeout)
+        if answer is None:
+            origin = (end - dt.timedelta(horizon - 1)).isoformat()
+            timed_out.append(origin)
+            folds.append({"origin": origin, "timed_out": True, "seconds": timeout})
+            say(
+                f"  fold {k + 1}/{len(ends)} from {origin}: did not finish in {timeout:g} s; "
+                "left out of every method's scores"
+            )
+            continue
+        result, fold_warnings = answer
         results.append(result)
         rows = result.last_fold
         finite = bool(np.isfinite(rows.forecast["model"][0]).all())
-        fold_warnings = sorted({f"{w.category.__name__}: {w.message}" for w in raised})
         caught += [w for w in fold_warnings if w not in caught]
         folds.append(
             {
@@ -291,11 +328,14 @@ def backtest(
                 "rows": int(rows.actual.size),
                 "model_finite": finite,
                 "warnings": fold_warnings,
+                "model": result.model_names,
+                "seconds": round(time.perf_counter() - fold_started, 1),
                 "scores": {m: result.overall[m].as_dict() for m in METHODS},
             }
         )
         say(
-            f"  fold {k + 1}/{len(ends)} from {result.origins[0]} ({rows.actual.size} rows): "
+            f"  fold {k + 1}/{len(ends)} from {result.origins[0]} ({rows.actual.size} rows, "
+            f"{time.perf_counter() - fold_started:.1f} s, {', '.join(result.model_names)}): "
             f"model WAPE {result.overall['model'].wape:.3f}, seasonal naive "
             f"{result.overall['seasonal_naive'].wape:.3f}"
             + ("" if finite else "  (the model's forecast is not finite)")
@@ -308,8 +348,12 @@ def backtest(
     notes: list[str] = []
     for result in results:
         notes += [n for n in result.notes if n not in notes]
-    finite = [r for r, f in zip(results, folds, strict=True) if f["model_finite"]]
+    if not results:
+        raise SystemExit(f"{history.source}: no fold finished in {timeout:g} s")
+    done = [f for f in folds if not f.get("timed_out")]
+    finite = [r for r, f in zip(results, done, strict=True) if f["model_finite"]]
     return {
+        "timed_out": timed_out,
         "origins": [r.origins[0].isoformat() for r in results],
         "horizon": horizon,
         "models": [name for r in results for name in r.model_names],
@@ -393,7 +437,12 @@ def remarks(named: dict[str, dict[str, Any]]) -> list[str]:
     out: list[str] = []
     for label, run in named.items():
         out += [f" note: {n}" for n in run["notes"] if f" note: {n}" not in out]
-        bad = [f["origin"] for f in run["folds"] if not f["model_finite"]]
+        if run["timed_out"]:
+            out.append(
+                f" {label}: the fold(s) from {', '.join(run['timed_out'])} did not finish in "
+                "--fold-timeout and are left out of every method's scores"
+            )
+        bad = [f["origin"] for f in run["folds"] if not f.get("model_finite", True)]
         if bad:
             out.append(
                 f" {label}: the model's forecast is not finite in the fold(s) from "
@@ -450,6 +499,12 @@ def main() -> int:
         "(default: %(default)s)",
     )
     parser.add_argument(
+        "--fold-timeout",
+        type=float,
+        default=180.0,
+        help="seconds a fold may take before it is stopped and left out (default: %(default)s)",
+    )
+    parser.add_argument(
         "--commit", help="the commit to record (default: this tree's git HEAD, if it has one)"
     )
     parser.add_argument("--skip-auckland", action="store_true", help="leave out Auckland")
@@ -498,7 +553,7 @@ def main() -> int:
                 f"{shape['holidays']} holidays, mean {shape['mean_per_slot']} per slot, "
                 f"capacity {shape['capacity']}"
             )
-            run = backtest(history, args.origins, args.horizon, say)
+            run = backtest(history, args.origins, args.horizon, args.fold_timeout, say)
             run["data"] = shape
             runs[series.label] = run
         mean = mean_scores(list(runs.values()))
@@ -507,7 +562,7 @@ def main() -> int:
         lines += [f"Auckland pedestrians, hourly ({series.note})"]
         for label, run in runs.items():
             lines += table(
-                f" {label} ({len(run['origins'])} folds, {run['seconds']} s)", run["scores"]
+                f" {label} ({len(run['folds'])} folds, {run['seconds']} s)", run["scores"]
             )
         lines += table(f" mean over {len(runs)} sensors", mean)
         lines += [
@@ -538,13 +593,13 @@ def main() -> int:
             f"{shape['first_date']} to {shape['last_date']} ({shape['calendar_days']} calendar "
             f"days), {shape['holidays']} holidays, mean {shape['mean_per_slot']} a day"
         )
-        run = backtest(history, args.origins, args.daily_horizon, say)
+        run = backtest(history, args.origins, args.daily_horizon, args.fold_timeout, say)
         run["data"] = shape
         s, naive = run["scores"]["model"], run["scores"]["seasonal_naive"]
         low, high = COVERAGE_RANGE
         lines += [f"Riders, daily ({series.note})"]
         lines += table(
-            f" {len(run['origins'])} folds x {args.daily_horizon} days, "
+            f" {len(run['folds'])} folds x {args.daily_horizon} days, "
             f"{run['scores']['model']['rows']} test days, {run['seconds']} s",
             run["scores"],
         )
@@ -557,9 +612,9 @@ def main() -> int:
             f"{verdict(low <= s['coverage'] <= high)}",
             *remarks({"Riders": run}),
         ]
-        if len(run["origins"]) < args.origins:
+        if len(run["folds"]) < args.origins:
             lines.append(
-                f" only {len(run['origins'])} of {args.origins} folds fit with 8 weeks of training"
+                f" only {len(run['folds'])} of {args.origins} folds fit with 8 weeks of training"
             )
         report["data_sets"]["riders"] = {"note": series.note, **run}
 
