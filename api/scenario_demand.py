@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from api.scenario_request import Overrides
 from forecasting.forecast import calendar_notes
-from forecasting.gate import ForecastModel, GatedDemandModel, fit_forecaster
+from forecasting.gate import ForecastModel, fit_forecaster, reads_covariates
 from forecasting.history import Calendar, parse_history
 from pricing.venue import Venue
 
@@ -94,14 +94,6 @@ class _ModelCache:
 fitted_models = _ModelCache(MODEL_CACHE_SIZE)
 
 
-def _uses_calendar(model: ForecastModel) -> bool:
-    """Whether the model's market size reads holidays, events and weather: the MNL's does, and
-    so does a gated model's unless seasonal naive won its backtest."""
-    if isinstance(model, GatedDemandModel):
-        return model.choice_ != "naive"
-    return model.name == "mnl"
-
-
 def scenario_demand(
     model: ForecastModel,
     dates: Sequence[dt.date],
@@ -121,14 +113,14 @@ def scenario_demand(
         known = calendar.days
         told, dates = calendar_notes(calendar, dates)
         notes.extend(told)
-        if not _uses_calendar(model):
+        if not reads_covariates(model):
             notes.append(
                 f"the {model.name} model cannot use the calendar's holidays, events and weather "
                 "(only its closed days)"
             )
     # The calendar's event days are events as much as the scenario's own.
     events = set(overrides.events) | {d for d in dates if known.get(d, {}).get("event") == 1}
-    event_in_model = "event" in model.features_.names and _uses_calendar(model)
+    event_in_model = "event" in model.features_.names and reads_covariates(model)
     if events and not event_in_model:
         notes.append(
             f"the history has no event column, so event days get a default "

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from forecasting.gate import ForecastModel
+from forecasting.gate import ForecastModel, reads_covariates
 from forecasting.history import Calendar
 from pricing.venue import Venue
 
@@ -52,7 +52,7 @@ def build_forecast(
         covariates = calendar.days
         told, dates = calendar_notes(calendar, dates)
         notes.extend(told)
-        if model.name == "mnl":  # the fallback reads no covariates
+        if reads_covariates(model):  # the fallback and seasonal naive read none
             notes.extend(model.features_.covariate_notes(calendar.days, dates))
     if model.price_sensitivity_source_ == "prior":
         notes.append(f"price sensitivity {model.price_sensitivity_:g} is the venue's prior")

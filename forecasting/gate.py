@@ -234,17 +234,28 @@ def _last_same_weekday(history: History) -> dict[tuple[int, str], float]:
 ForecastModel = DemandModel | GatedDemandModel
 
 
+def reads_covariates(model: ForecastModel) -> bool:
+    """Whether the model's market size reads holidays, events and weather: the MNL's does (with
+    or without the local level), and so does a gated model's unless seasonal naive won."""
+    if isinstance(model, GatedDemandModel):
+        return model.choice_ != "naive"
+    return isinstance(model, MnlDemandModel)
+
+
 def fit_forecaster(history: History, *, outside_share: float = 0.5) -> ForecastModel:
-    """The default forecaster: the backtest-gated choice; the full MNL (said) where the history
-    is too short for the gate's folds; the seasonal fallback (said) if the MNL fit fails."""
+    """The default forecaster: the backtest-gated choice; where the history is too short for
+    the gate's folds, the MNL fitted on all of it with the local level and a flat trend (no
+    held-out days, said); the seasonal fallback (said) if the MNL fit fails."""
     gate = GatedDemandModel(outside_share=outside_share)
     span = gate.folds * gate.horizon
     try:
         if (history.last_date - history.first_date).days + 1 < span + 8 * 7 + 28:
-            model = MnlDemandModel(outside_share=outside_share).fit(history)
+            model = MnlDemandModel(
+                outside_share=outside_share, local_level=True, level_holdout=0
+            ).fit(history)
             model.notes_.append(
-                f"model: mnl (the history is too short for the {gate.folds} x {gate.horizon} "
-                "day backtest that chooses the level forecast)"
+                f"model: {model.name} (the history is too short for the {gate.folds} x "
+                f"{gate.horizon} day backtest that chooses the level forecast)"
             )
             return model
         return gate.fit(history)

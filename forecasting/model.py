@@ -405,6 +405,7 @@ class MnlDemandModel:
             half_life = sorted(self.half_lives)[len(self.half_lives) // 2]
             chosen = "too little history to choose it by backtest"
         self.level_half_life_ = half_life
+        self.name = "level-corrected mnl"
         self.level_ = self.level_at(history.last_date + dt.timedelta(1))
         self.notes_.append(
             f"local level x{self.level_:.3f} (actual / fitted sales of recent open days, "
