@@ -436,7 +436,10 @@ def remarks(named: dict[str, dict[str, Any]]) -> list[str]:
     """The model's notes and the warnings its code raised, once each."""
     out: list[str] = []
     for label, run in named.items():
-        out += [f" note: {n}" for n in run["notes"] if f" note: {n}" not in out]
+        # the gate's per-fold choices are on the fold lines; their notes are in the JSON
+        per_fold = ("model: ", "local level ")
+        kept = [n for n in run["notes"] if not n.startswith(per_fold)]
+        out += [f" note: {n}" for n in kept if f" note: {n}" not in out]
         if run["timed_out"]:
             out.append(
                 f" {label}: the fold(s) from {', '.join(run['timed_out'])} did not finish in "
