@@ -131,14 +131,16 @@ class GatedDemandModel:
             sold_out.append(rows.sold_out)
         y = np.concatenate(actual)
         censored = np.concatenate(sold_out)
-        scores = {
-            c: float(np.abs(y - np.concatenate(means[c])).sum() / max(y.sum(), 1e-9))
-            for c in CANDIDATES
-        }
-        dispersions = {
-            c: fit_dispersion(y, np.maximum(np.concatenate(uncut[c]), 1e-3), censored)
-            for c in CANDIDATES
-        }
+        scores: dict[str, float] = {}
+        dispersions: dict[str, float] = {}
+        for c in CANDIDATES:
+            mean, raw = np.concatenate(means[c]), np.concatenate(uncut[c])
+            if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(raw))):
+                # A forecast that overflowed (a season extrapolated far from the data) loses.
+                scores[c], dispersions[c] = float("inf"), 0.0
+                continue
+            scores[c] = float(np.abs(y - mean).sum() / max(y.sum(), 1e-9))
+            dispersions[c] = fit_dispersion(y, np.maximum(raw, 1e-3), censored)
         return scores, dispersions
 
     # --- prediction ----------------------------------------------------------------------
