@@ -245,16 +245,15 @@ def reads_covariates(model: ForecastModel) -> bool:
 
 
 def fit_forecaster(history: History, *, outside_share: float = 0.5) -> ForecastModel:
-    """The default forecaster: the backtest-gated choice; where the history is too short for
-    the gate's folds, the MNL fitted on all of it with the local level and a flat trend (no
-    held-out days, said); the seasonal fallback (said) if the MNL fit fails."""
+    """The default forecaster: the backtest-gated choice; the full MNL (said) where the history
+    is too short for the gate's folds (on a few months, the trend and the annual terms are
+    confounded: holding the trend flat alone would throw the forecast off); the seasonal
+    fallback (said) if the MNL fit fails."""
     gate = GatedDemandModel(outside_share=outside_share)
     span = gate.folds * gate.horizon
     try:
         if (history.last_date - history.first_date).days + 1 < span + 8 * 7 + 28:
-            model = MnlDemandModel(
-                outside_share=outside_share, local_level=True, level_holdout=0
-            ).fit(history)
+            model = MnlDemandModel(outside_share=outside_share).fit(history)
             model.notes_.append(
                 f"model: {model.name} (the history is too short for the {gate.folds} x "
                 f"{gate.horizon} day backtest that chooses the level forecast)"

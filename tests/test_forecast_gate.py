@@ -118,19 +118,13 @@ def test_after_a_level_shift_the_gate_picks_the_level_corrected_model() -> None:
     assert model.price_sensitivity_ == model.full_.price_sensitivity_
 
 
-def test_a_history_too_short_for_the_gate_gets_the_level_and_a_flat_trend_and_a_note() -> None:
+def test_a_history_too_short_for_the_gate_gets_the_full_model_and_a_note() -> None:
     history = simulate_world(WorldSpec(seed=2, days=100, slots_per_day=4)).history()
     model = fit_forecaster(history)
-    assert model.name == "level-corrected mnl" and not isinstance(model, GatedDemandModel)
-    assert isinstance(model, MnlDemandModel) and model.fit_last_date_ == history.last_date
-    assert any("too short for the 3 x 14 day backtest" in note for note in model.notes_)
-    # No trend is extrapolated past the history: the flat market is the extrapolated one less
-    # the trend's growth since the last day.
-    later = history.last_date + dt.timedelta(7 * 20)
-    flat = model.log_market(later, {}, level=False)
-    extrapolated = model.log_market(later, {}, level=False, flat_trend=False)
-    growth = model.coefficients_["trend"] * (7 * 20) / 365.25
-    assert extrapolated - flat == pytest.approx(growth, rel=1e-6, abs=1e-9)
+    assert model.name == "mnl" and not isinstance(model, GatedDemandModel)
+    assert isinstance(model, MnlDemandModel) and not model.local_level
+    assert any("model: mnl (the history is too short for the 3 x 14 day backtest" in note
+               for note in model.notes_)  # fmt: skip
 
 
 def test_eighty_percent_bands_of_the_default_forecaster_cover_seventy_to_ninety_percent() -> None:
