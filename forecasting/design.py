@@ -20,6 +20,7 @@ Mask = npt.NDArray[np.bool_]
 
 # Continuous columns are standardised for the optimiser; coefficients are reported per unit.
 _CONTINUOUS = ("trend", *WEATHER_COLUMNS)
+MIN_SEASON_DAYS = 300  # first to last date, for a trend and an annual season to be fitted
 
 
 @dataclass
@@ -105,11 +106,15 @@ def build_design(history: History) -> Design:
     types_of = day_types(venue)
     types = sorted(set(types_of.values()), key=lambda name: WEEKDAYS.index(name[:3]))
     slots = sorted({slot for grid in venue.weekday_slots.values() for slot in grid}, key=minutes_of)
+    span = (history.last_date - history.first_date).days + 1
+    # Over less than most of a year a trend and an annual season are confounded with each other
+    # and with the weather, and extrapolate without bound past a gap: leave both out.
+    seasonal = span >= MIN_SEASON_DAYS
     columns = [
         "intercept",
-        "trend",
+        *(["trend"] if seasonal else []),
         *weekday_columns(venue),
-        *fourier_columns(),
+        *(fourier_columns() if seasonal else []),
         *[c for c in DAY_COLUMNS if c in history.covariate_columns],
     ]
     features = FeatureMap(
@@ -124,6 +129,11 @@ def build_design(history: History) -> Design:
     notes = [
         f"{columns[j]} never varies in the history: its effect is taken as 0" for j in constant
     ]
+    if not seasonal:
+        notes.append(
+            f"the history spans {span} days, under {MIN_SEASON_DAYS}: no trend or annual season "
+            "is fitted"
+        )
     keep = [j for j in range(len(columns)) if j not in constant]
     columns = [columns[j] for j in keep]
     raw = raw[:, keep]
