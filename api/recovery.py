@@ -73,7 +73,9 @@ class RecoveryService:
             "last_seen_sold": self._day_states.last_seen_sold(venue.id),
         }
 
-    async def _republish(self, venue_id: str, actor: str) -> str:
+    async def _republish(self, venue_id: str, actor: str) -> str | None:
+        """The version republished, or None when another worker's recovery or a publish made a
+        plan live meanwhile (that one stands)."""
         body = self._plans.last_known_body(venue_id)
         compiled = self._plans.last_known(venue_id)
         if body is None or compiled is None:
@@ -83,7 +85,7 @@ class RecoveryService:
                 field="venue",
             )
         plan = parse_plan(orjson.loads(body))
-        await self._store.publish_plan(
+        result = await self._store.publish_plan(
             venue_id,
             compiled.version,
             body,
@@ -93,4 +95,4 @@ class RecoveryService:
             capacities=plan_capacities(plan),
             only_if_none=True,
         )
-        return compiled.version
+        return compiled.version if result.outcome in ("published", "unchanged") else None

@@ -30,12 +30,24 @@ class FakeClock:
         self.now += dt.timedelta(**delta)
 
 
-def quote(client: TestClient, **overrides: object) -> dict[str, Any]:
+def quote_response(client: TestClient, **overrides: object) -> Response:
+    """POST /v1/quotes for 2 adults at 11:00 tomorrow, with `overrides` to the body."""
     body = {"venue": "city-museum", "date": TOMORROW, "slot": "11:00", "tickets": {"adult": 2}}
     body.update(overrides)
-    response = client.post("/v1/quotes", json=body, headers=CHECKOUT)
+    return client.post("/v1/quotes", json=body, headers=CHECKOUT)
+
+
+def quote(client: TestClient, **overrides: object) -> dict[str, Any]:
+    response = quote_response(client, **overrides)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+def next_wednesday() -> str:
+    """A Wednesday ahead of the real today (city-museum is open 10:00-18:00), for tests against a
+    real service, which runs on the real clock."""
+    today = dt.date.today()
+    return str(today + dt.timedelta(days=(2 - today.weekday()) % 7 or 7))
 
 
 def problem(response: Response, status: int, field: str | None = None) -> dict[str, Any]:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from apitools import (
-    CHECKOUT,
     CHECKOUT_KEY,
     MANAGER,
     MANAGER_KEY,
@@ -15,6 +14,7 @@ from apitools import (
     FakeClock,
     problem,
     quote,
+    quote_response,
 )
 from fastapi.testclient import TestClient
 
@@ -62,20 +62,7 @@ def test_publishing_changes_quotes_and_rollback_restores_them(client: TestClient
     assert body["plan_version"] == "v2" and body["total"] == 28.0
     assert body["off_peak"] is True and body["saving"] == 12.0  # 2 x (20 - 14)
     assert "Off-peak" in body["explanation"]
-    problem(
-        client.post(
-            "/v1/quotes",
-            headers=CHECKOUT,
-            json={
-                "venue": "city-museum",
-                "date": TOMORROW,
-                "slot": "12:00",
-                "tickets": {"adult": 1},
-            },
-        ),
-        404,
-        "slot",
-    )  # v2 does not sell 12:00
+    problem(quote_response(client, slot="12:00"), 404, "slot")  # v2 does not sell 12:00
 
     response = client.post(f"/v1/plans/{bootstrap}/rollback?venue=city-museum", headers=MANAGER)
     assert response.status_code == 200 and response.json()["previous"] == "v2"

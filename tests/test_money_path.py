@@ -7,7 +7,7 @@ import asyncio
 import datetime as dt
 from typing import Any
 
-from apitools import CHECKOUT, MANAGER, TOMORROW, problem, quote, sell, sold_on
+from apitools import MANAGER, TOMORROW, problem, quote, quote_response, sell, sold_on
 from fastapi.testclient import TestClient
 
 from pricing.errors import Conflict
@@ -98,16 +98,7 @@ def test_fresh_quotes_between_old_sales_do_not_loosen_the_cut(client: TestClient
     publish(client, plan(capacity=20))
     statuses = []
     for n, old in enumerate(before_the_cut):
-        client.post(
-            "/v1/quotes",
-            headers=CHECKOUT,
-            json={
-                "venue": "city-museum",
-                "date": TOMORROW,
-                "slot": "11:00",
-                "tickets": {"adult": 1},
-            },
-        )
+        quote_response(client, tickets={"adult": 1})  # a fresh quote refreshes the caches
         statuses.append(sell(client, old, f"order-{n}").status_code)
     assert statuses.count(201) == 2
     assert sold_on(client, TOMORROW, "11:00") == 20
@@ -171,19 +162,7 @@ def test_replacing_everything_is_explicit_and_audited(client: TestClient) -> Non
     publish(client, plan(), "?replace=all")
 
     assert quote(client)["total"] == 44.0
-    problem(
-        client.post(
-            "/v1/quotes",
-            headers=CHECKOUT,
-            json={
-                "venue": "city-museum",
-                "date": DAY_AFTER,
-                "slot": "11:00",
-                "tickets": {"adult": 1},
-            },
-        ),
-        404,
-    )
+    problem(quote_response(client, date=DAY_AFTER), 404, "date")
     audit = client.get("/v1/plans/audit?venue=city-museum", headers=MANAGER).json()["entries"]
     assert audit[0]["details"]["replace"] == "all" and audit[0]["details"]["days_kept"] == 0
     problem(client.post("/v1/plans?replace=some", json=plan(), headers=MANAGER), 422, "replace")

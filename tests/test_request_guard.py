@@ -8,7 +8,6 @@ out (TestClient reads a streamed body whole before the app sees it); through `yi
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import select
 import socket
@@ -18,7 +17,16 @@ from typing import Any
 
 import orjson
 import pytest
-from apitools import CHECKOUT, CHECKOUT_KEY, MANAGER, MANAGER_KEY, TOMORROW, FakeClock, quote
+from apitools import (
+    CHECKOUT,
+    CHECKOUT_KEY,
+    MANAGER,
+    MANAGER_KEY,
+    TOMORROW,
+    FakeClock,
+    next_wednesday,
+    quote,
+)
 from fastapi.testclient import TestClient
 from scenariotools import VENUE, history_csv
 
@@ -361,7 +369,7 @@ def test_served_chunked_body_is_413_while_the_client_still_sends(
 def test_served_content_length_frames_the_body(served: tuple[str, int]) -> None:
     """The guard lets a declared length under the cap through uncounted: the server hands the
     app the declared bytes and no more; what the client sends after them is the next request."""
-    body = orjson.dumps({**QUOTE, "date": next_open_day()})
+    body = orjson.dumps({**QUOTE, "date": next_wednesday()})
     with connect(served) as sock:
         sock.sendall(head("/v1/quotes", key="ck_guard", length=len(body)) + body)
         status, _, answer = read_answer(sock)
@@ -373,11 +381,6 @@ def test_served_content_length_frames_the_body(served: tuple[str, int]) -> None:
         except ConnectionError:
             return  # or the server hung up
     assert status == 400, answer
-
-
-def next_open_day() -> str:
-    today = dt.date.today()
-    return str(today + dt.timedelta(days=(2 - today.weekday()) % 7 or 7))  # a Wednesday
 
 
 def test_the_caps_are_1_mb_for_json_and_64_mb_for_uploads() -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import httpx2
 import pytest
+from apitools import next_wednesday
 
 from api.devserver import ServiceDidNotStart, start_service, stop_service
 
@@ -31,13 +32,6 @@ def stop_afterwards() -> Iterator[list[subprocess.Popen[str]]]:
     yield processes
     for process in processes:
         stop_service(process)
-
-
-def next_wednesday() -> str:
-    import datetime as dt
-
-    today = dt.date.today()
-    return str(today + dt.timedelta(days=(2 - today.weekday()) % 7 or 7))
 
 
 def test_serve_with_no_setup_quotes_at_once(stop_afterwards: list) -> None:  # type: ignore[type-arg]

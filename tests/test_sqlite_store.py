@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from apitools import next_wednesday
 from test_store import AT, DATE, SLOT, VENUE, on_sale, publish, sale
 
 from api.app import TOKEN_KEY_FILE, signing_keys, token_key_file
@@ -440,12 +441,6 @@ def test_an_empty_key_file_is_refused_in_one_line(tmp_path: Path) -> None:
 # --- a real service: killed, restarted, two workers ----------------------------------------------
 
 
-def open_day() -> str:
-    """A Wednesday ahead (city-museum opens 10:00-18:00), whatever today is."""
-    today = dt.date.today()
-    return str(today + dt.timedelta(days=(2 - today.weekday()) % 7 or 7))
-
-
 def serve(db: Path, *args: str) -> tuple[subprocess.Popen[str], str]:
     """`yieldgate serve` on the file, in a process group of its own (so it can be killed whole)."""
     env = {
@@ -494,7 +489,7 @@ def history_csv() -> bytes:
 
 
 def test_a_killed_service_loses_nothing(db: Path, services: list[subprocess.Popen[str]]) -> None:
-    date = open_day()
+    date = next_wednesday()
     body = {"venue": VENUE, "date": date, "slot": "11:00", "tickets": {"adult": 2}}
     process, base = serve(db)
     services.append(process)
@@ -553,7 +548,7 @@ def test_a_killed_service_loses_nothing(db: Path, services: list[subprocess.Pope
 def test_two_workers_share_one_file_without_redis(
     server: str, db: Path, services: list[subprocess.Popen[str]]
 ) -> None:
-    date = open_day()
+    date = next_wednesday()
     process, base = serve(db, "--workers", "2", "--server", server)
     services.append(process)
     body = {"venue": VENUE, "date": date, "slot": "11:00", "tickets": {"adult": 3}}
