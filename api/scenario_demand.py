@@ -135,10 +135,10 @@ def scenario_demand(
     members_factor = 1.0 if overrides.members_multiplier is None else overrides.members_multiplier
     days: dict[dt.date, DemandDay] = {}
     for date in dates:
-        slots, weights = model.slot_weights(date, np.array([reference]))
+        covariates = dict(known.get(date, {}))
+        slots, weights = model.slot_weights(date, np.array([reference]), covariates)
         if not slots:
             continue  # the venue is closed that day
-        covariates = dict(known.get(date, {}))
         if date in events:
             covariates["event"] = 1.0
         covariates.setdefault("event", 0.0)

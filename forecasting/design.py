@@ -10,7 +10,13 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from forecasting.features import calendar_features, day_types, fourier_columns, weekday_columns
+from forecasting.features import (
+    calendar_features,
+    day_types,
+    fourier_columns,
+    slot_season_row,
+    weekday_columns,
+)
 from forecasting.history import DAY_COLUMNS, FLAG_COLUMNS, WEATHER_COLUMNS, History
 from pricing.calendar import entry_slots
 from pricing.venue import WEEKDAYS, Venue, minutes_of
@@ -36,6 +42,7 @@ class FeatureMap:
     day_type_of_weekday: dict[str, str]
     types: list[str]
     slots: list[str]  # the slot universe, in time order
+    seasonal: bool = False  # a trend, an annual season and seasonal slot profiles are fitted
 
     def row(self, date: dt.date, covariates: dict[str, float | None]) -> Array:
         values = calendar_features(self.venue, date, self.origin)
@@ -85,13 +92,29 @@ class FeatureMap:
             return None
         return self.types.index(self.day_type_of_weekday[WEEKDAYS[date.weekday()]])
 
+    def profile(self, date: dt.date, covariates: Mapping[str, float | None]) -> tuple[int, int]:
+        """The slot profile a day follows: (day type, weekday). A holiday on a week day follows
+        the weekend's (Sunday's, else Saturday's) when that grid holds all the day's slots, as
+        visitors on a day off arrive like weekend visitors. Only for days with entry slots."""
+        own = self.type_index(date)
+        assert own is not None, "profile() is for open days"
+        if covariates.get("holiday") and not self.types[own].startswith(("sat", "sun")):
+            for weekday in ("sun", "sat"):
+                kind = self.day_type_of_weekday.get(weekday)
+                grid = self.venue.weekday_slots.get(weekday, ())
+                if kind is not None and set(entry_slots(self.venue, date)) <= set(grid):
+                    return self.types.index(kind), WEEKDAYS.index(weekday)
+        return own, date.weekday()
+
 
 @dataclass
 class Design:
     features: FeatureMap
     dates: list[dt.date]
     x: Array  # days x features (standardised)
-    day_type: npt.NDArray[np.int64]  # days
+    day_type: npt.NDArray[np.int64]  # days: the slot profile's day type (FeatureMap.profile)
+    weekday: npt.NDArray[np.int64]  # days: the slot profile's weekday, 0 = Monday
+    season: Array  # days x slot-season terms (features.slot_season_row)
     offered: Mask  # days x slots: on the day's grid
     observed: Mask  # days x slots: a history row exists
     censored: Mask  # days x slots: sold out, so demand >= sold
@@ -119,7 +142,7 @@ def build_design(history: History) -> Design:
     ]
     features = FeatureMap(
         venue, history.first_date, columns, np.zeros(len(columns)), np.ones(len(columns)),
-        _climate(history), types_of, types, slots,
+        _climate(history), types_of, types, slots, seasonal,
     )  # fmt: skip
     dates = list(history.days)
     raw = np.array([features.row(date, history.days[date].covariates) for date in dates])
@@ -149,10 +172,12 @@ def build_design(history: History) -> Design:
     offered, observed, censored = (np.zeros(shape, dtype=bool) for _ in range(3))
     sold, price, capacity_left = (np.zeros(shape) for _ in range(3))
     column_of = {slot: j for j, slot in enumerate(slots)}
-    day_type = np.zeros(len(dates), dtype=np.int64)
+    day_type, weekday = np.zeros(len(dates), dtype=np.int64), np.zeros(len(dates), dtype=np.int64)
+    season = np.array([slot_season_row(date) for date in dates]).reshape(len(dates), -1)
     for i, date in enumerate(dates):
         day = history.days[date]
-        day_type[i] = features.type_index(date) or 0
+        if entry_slots(venue, date):
+            day_type[i], weekday[i] = features.profile(date, day.covariates)
         fill = float(np.median([record.price for record in day.slots.values()]))
         for slot in entry_slots(venue, date):
             j = column_of[slot]
@@ -168,8 +193,8 @@ def build_design(history: History) -> Design:
             price[i, j] = record.price
             capacity_left[i, j] = left
     return Design(
-        features, dates, x, day_type, offered, observed, censored, sold, price, capacity_left,
-        notes,
+        features, dates, x, day_type, weekday, season, offered, observed, censored, sold, price,
+        capacity_left, notes,
     )  # fmt: skip
 
 

@@ -66,7 +66,10 @@ class SeasonalFallback:
             return np.ones(len(columns))
         return np.maximum(means[columns], 1e-3)
 
-    def slot_weights(self, date: dt.date, prices: Array) -> tuple[list[str], Array]:
+    def slot_weights(
+        self, date: dt.date, prices: Array, covariates: dict[str, float | None] | None = None
+    ) -> tuple[list[str], Array]:
+        del covariates  # recent weekday averages: a holiday is its weekday here
         slots = list(entry_slots(self.features_.venue, date))
         if not slots:
             return [], np.zeros((0, len(prices)))

@@ -10,6 +10,7 @@ from pricing.calendar import entry_slots
 from pricing.venue import WEEKDAYS, Venue
 
 FOURIER_ORDER = 3
+SLOT_SEASON_ORDER = 2  # yearly harmonics of each slot's appeal: the hour profile follows daylight
 DAYS_PER_YEAR = 365.25
 
 
@@ -27,6 +28,12 @@ def year_fraction(date: dt.date) -> float:
     start = dt.date(date.year, 1, 1)
     length = (dt.date(date.year + 1, 1, 1) - start).days
     return (date - start).days / length
+
+
+def slot_season_row(date: dt.date) -> list[float]:
+    """The yearly Fourier terms that move a slot's appeal through the year (sin, cos per order)."""
+    angle = 2 * math.pi * year_fraction(date)
+    return [f(k * angle) for k in range(1, SLOT_SEASON_ORDER + 1) for f in (math.sin, math.cos)]
 
 
 def calendar_features(venue: Venue, date: dt.date, origin: dt.date) -> dict[str, float]:

@@ -154,7 +154,7 @@ class GatedDemandModel:
         value = self._market()(date, covariates)
         if self.choice_ in ("full", "level"):
             return value
-        slots, weights = self.full_.slot_weights(date, np.array([self.base_price_]))
+        slots, weights = self.full_.slot_weights(date, np.array([self.base_price_]), covariates)
         if not slots:
             return value
         v = weights[:, 0]
@@ -162,8 +162,10 @@ class GatedDemandModel:
         total = float(self._slot_demand(date, slots, expected).sum())
         return float(np.log(max(total, 1e-9) / (v.sum() / (1 + v.sum()))))
 
-    def slot_weights(self, date: dt.date, prices: Array) -> tuple[list[str], Array]:
-        return self.full_.slot_weights(date, prices)
+    def slot_weights(
+        self, date: dt.date, prices: Array, covariates: dict[str, float | None] | None = None
+    ) -> tuple[list[str], Array]:
+        return self.full_.slot_weights(date, prices, covariates)
 
     def _slot_demand(self, date: dt.date, slots: list[str], level: Array) -> Array:
         """Per-slot demand of the naive or blend winner, given the level model's."""

@@ -1,13 +1,16 @@
 """The demand model of DESIGN.md: market size per day times multinomial-logit slot choice.
 
     mu_ds = A_d * v_ds / (1 + sum_t v_dt),   A_d = exp(theta . x_d),
-    v_ds  = K * q_ws * exp(-b (p_ds - base)),   sum_s q_ws = 1 for each day type w.
+    v_ds  = K * q_ds * exp(-b (p_ds - base)),   sum_s q_ds = 1 over the day type's slots,
+
+q_ds the day's slot shares: its day type's profile, moved by its weekday and the time of year
+(slot_appeal.py).
 
 Normalisation. With an outside option, the level of A and the level of the slot appeals are
 only told apart by how total sales bend with price, which sales data barely show. We fix it:
 at base price in every slot, the no-purchase share is `outside_share` (K is the buy/no-buy
-odds), so the appeals become slot shares q_ws and A_d is "people who considered the day".
-In the usual notation a_ws = log(K q_ws) + b * base.
+odds), so the appeals become slot shares q_ds and A_d is "people who considered the day".
+In the usual notation a_ds = log(K q_ds) + b * base.
 
 Fit. Joint maximum likelihood with scipy's L-BFGS-B and analytic gradients: first Poisson, then
 the negative-binomial dispersion alpha with the means held (a 1-D search), then the means again
@@ -34,8 +37,10 @@ from threadpoolctl import threadpool_limits
 from forecasting import counts
 from forecasting.design import Design, FeatureMap, build_design, recent_members
 from forecasting.fallback import SeasonalFallback
+from forecasting.features import slot_season_row
 from forecasting.history import History
 from forecasting.prediction import DayForecast, predict_days
+from forecasting.slot_appeal import AppealLayout, Appeals, d_log_shares
 from pricing.calendar import entry_slots
 
 Array = npt.NDArray[np.float64]
@@ -158,7 +163,7 @@ class MnlDemandModel:
         bounds = (
             [(None, None)] * self._n_theta
             + [(1e-4, 5.0) if self.price_varied_ else (prior, prior)]
-            + [(-20.0, 20.0)] * self._n_free_u
+            + [(-20.0, 20.0)] * self._appeals.size
         )
         params = self._maximise(design, start, bounds, alpha=0.0)
         alpha = self._fit_dispersion(design, params)
@@ -182,7 +187,6 @@ class MnlDemandModel:
                 grid = features.venue.weekday_slots[kind.split("+")[0]]
                 offered_by_type[w] = [slot in grid for slot in features.slots]
                 self.notes_.append(f"no history for {kind}: its slots get equal shares")
-        self._grid = offered_by_type
         free = offered_by_type & np.array(
             [[design.offered[design.day_type == w].any()] for w in range(len(features.types))]
         )
@@ -190,28 +194,41 @@ class MnlDemandModel:
             first = np.flatnonzero(free[w])
             if first.size:
                 free[w, first[0]] = False
-        self._free_u = free
-        self._n_free_u = int(free.sum())
+        # Each weekday of a day type but its first differs from the first by its own appeals,
+        # and each slot but the type's reference slot moves with the season: relative to the
+        # first weekday and the reference slot, as a move shared by all weekdays or all slots
+        # would change no share (a direction the likelihood cannot see slows the fit tenfold).
+        free_weekday = np.zeros((7, len(features.slots)), dtype=bool)
+        seen: set[int] = set()
+        for r in range(7):
+            rows = design.weekday == r
+            if rows.any():
+                w = int(design.day_type[rows][0])
+                if w in seen:
+                    free_weekday[r] = design.offered[rows].any(axis=0) & free[w]
+                seen.add(w)
+        terms = len(slot_season_row(design.dates[0])) if design.dates else 0
+        free_season = np.zeros((*offered_by_type.shape, terms), dtype=bool)
+        if features.seasonal:
+            for w in range(offered_by_type.shape[0]):
+                offered = design.offered[design.day_type == w].any(axis=0)
+                free_season[w] = (offered & free[w])[:, None]
+        self._appeals = AppealLayout(offered_by_type, free, free_weekday, free_season)
         self._log_odds = float(np.log((1 - self.outside_share) / self.outside_share))
 
-    def _unpack(self, params: Array) -> tuple[Array, float, Array]:
+    def _unpack(self, params: Array) -> tuple[Array, float, Appeals]:
         theta = params[: self._n_theta]
         b = float(params[self._n_theta])
-        u = np.where(self._grid, 0.0, -np.inf)
-        u[self._free_u] = params[self._n_theta + 1 :]
-        return theta, b, u
+        return theta, b, self._appeals.unpack(params[self._n_theta + 1 :])
 
-    def _log_shares(self, u: Array) -> Array:
-        top = np.max(u, axis=1, keepdims=True)
-        with np.errstate(invalid="ignore"):
-            log_norm = top + np.log(np.sum(np.exp(u - top), axis=1, keepdims=True))
-        return np.asarray(u - log_norm, dtype=np.float64)
+    def _design_log_shares(self, design: Design, appeals: Appeals) -> Array:
+        return appeals.log_shares(design.day_type, design.weekday, design.season)
 
     def _negative_loglik(self, params: Array, design: Design, alpha: float) -> tuple[float, Array]:
-        theta, b, u = self._unpack(params)
-        log_q = self._log_shares(u)
+        theta, b, appeals = self._unpack(params)
+        log_q = self._design_log_shares(design, appeals)
         relative_price = np.where(design.offered, design.price - self.base_price_, 0.0)
-        log_v = self._log_odds + log_q[design.day_type] - b * relative_price
+        log_v = self._log_odds + log_q - b * relative_price
         v = np.where(design.offered, np.exp(log_v), 0.0)
         share = v / (1.0 + v.sum(axis=1, keepdims=True))
         mu = np.exp(design.x @ theta)[:, None] * share
@@ -224,14 +241,13 @@ class MnlDemandModel:
         h = g - share * g_day[:, None]
         grad_theta = design.x.T @ g_day
         grad_b = -float(np.sum(h * relative_price))
-        types = len(self.features_.types)
-        h_by_type = np.zeros((types, h.shape[1]))
-        np.add.at(h_by_type, design.day_type, h)
-        q = np.exp(log_q)
-        grad_u = h_by_type - q * h_by_type.sum(axis=1, keepdims=True)
-        grad = np.concatenate([grad_theta, [grad_b], grad_u[self._free_u]])
+        d_u = d_log_shares(h, log_q)
+        layout = self._appeals
+        grad_appeals = layout.gradient(d_u, design.day_type, design.weekday, design.season)
+        penalty, grad_penalty = layout.penalty(params[self._n_theta + 1 :])
+        grad = np.concatenate([grad_theta, [grad_b], grad_appeals - grad_penalty])
         scale = 1.0 / max(int(obs.sum()), 1)
-        return -float(ll.sum()) * scale, -grad * scale
+        return (penalty - float(ll.sum())) * scale, -grad * scale
 
     def _maximise(
         self, design: Design, start: Array, bounds: Sequence[tuple[float | None, float | None]],
@@ -241,7 +257,7 @@ class MnlDemandModel:
             result = optimize.minimize(
                 self._negative_loglik, start, args=(design, alpha), jac=True,
                 method="L-BFGS-B", bounds=bounds,
-                options={"maxiter": self.max_iterations, "ftol": 1e-12, "gtol": 1e-7},
+                options={"maxiter": self.max_iterations, "ftol": 1e-10, "gtol": 1e-7},
             )  # fmt: skip
         if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
             raise FitFailed(f"the likelihood became non-finite ({result.message})")
@@ -265,14 +281,10 @@ class MnlDemandModel:
         return alpha if alpha > 2e-6 else 0.0
 
     def _mean(self, design: Design, params: Array) -> Array:
-        theta, b, u = self._unpack(params)
-        log_q = self._log_shares(u)
+        theta, b, appeals = self._unpack(params)
+        log_q = self._design_log_shares(design, appeals)
         relative_price = np.where(design.offered, design.price - self.base_price_, 0.0)
-        v = np.where(
-            design.offered,
-            np.exp(self._log_odds + log_q[design.day_type] - b * relative_price),
-            0.0,
-        )
+        v = np.where(design.offered, np.exp(self._log_odds + log_q - b * relative_price), 0.0)
         share = v / (1.0 + v.sum(axis=1, keepdims=True))
         return np.asarray(np.exp(design.x @ theta)[:, None] * share, dtype=np.float64)
 
@@ -299,8 +311,9 @@ class MnlDemandModel:
         for warning in caught:
             self.notes_.append(f"start values (daily-total GLM): {warning.message}")
         theta[0] -= np.log(buy_share)
-        u_start = np.zeros_like(self._grid, dtype=np.float64)
-        for w in range(self._grid.shape[0]):
+        grid = self._appeals.grid
+        u_start = np.zeros_like(grid, dtype=np.float64)
+        for w in range(grid.shape[0]):
             rows = design.day_type == w
             mean = np.where(obs[rows], design.sold[rows], np.nan)
             with warnings.catch_warnings():
@@ -308,23 +321,30 @@ class MnlDemandModel:
                 per_slot = np.nanmean(mean, axis=0)
             per_slot = np.where(np.isfinite(per_slot), per_slot, 1.0)
             logs = np.log(np.maximum(per_slot, 0.5))
-            first = np.flatnonzero(self._grid[w])
+            first = np.flatnonzero(grid[w])
             if first.size:
                 u_start[w] = logs - logs[first[0]]
-        return np.concatenate([theta, [prior], np.clip(u_start[self._free_u], -20, 20)])
+        rest = self._appeals.size - int(self._appeals.free_base.sum())
+        base = np.clip(u_start[self._appeals.free_base], -20, 20)
+        return np.concatenate([theta, [prior], base, np.zeros(rest)])
 
     def _store(self, design: Design, params: Array, alpha: float) -> None:
-        theta, b, u = self._unpack(params)
+        theta, b, appeals = self._unpack(params)
         features = design.features
         self.theta_ = theta
         self.price_sensitivity_ = b
         self.dispersion_ = alpha
-        self.log_shares_ = self._log_shares(u)
+        self.appeals_ = appeals
+        top = np.max(appeals.base, axis=1, keepdims=True)
+        with np.errstate(invalid="ignore"):
+            norm = top + np.log(np.sum(np.exp(appeals.base - top), axis=1, keepdims=True))
+        self.log_shares_ = np.asarray(appeals.base - norm, dtype=np.float64)
+        # Each day type's profile before its weekdays' and the season's moves.
         self.slot_shares_ = {
             kind: {
                 slot: float(np.exp(self.log_shares_[w, j]))
                 for j, slot in enumerate(features.slots)
-                if self._grid[w, j]
+                if self._appeals.grid[w, j]
             }
             for w, kind in enumerate(features.types)
         }
@@ -472,14 +492,19 @@ class MnlDemandModel:
         value = float(row @ self.theta_)
         return value + float(np.log(self.level_)) if corrected else value
 
-    def slot_weights(self, date: dt.date, prices: Array) -> tuple[list[str], Array]:
-        """Slots of the date and their MNL weights v at each of `prices` (slots x prices)."""
+    def slot_weights(
+        self, date: dt.date, prices: Array, covariates: dict[str, float | None] | None = None
+    ) -> tuple[list[str], Array]:
+        """Slots of the date and their MNL weights v at each of `prices` (slots x prices); a
+        holiday (in `covariates`) follows the weekend's profile."""
         slots = list(entry_slots(self.features_.venue, date))
-        w = self.features_.type_index(date)
-        if w is None:
+        if not slots:
             return [], np.zeros((0, len(prices)))
+        w, r = self.features_.profile(date, covariates or {})
+        season = np.array([slot_season_row(date)])
+        log_q_all = self.appeals_.log_shares(np.array([w]), np.array([r]), season)[0]
         columns = [self.features_.slots.index(slot) for slot in slots]
-        log_q = self.log_shares_[w, columns]
+        log_q = log_q_all[columns]
         relative = np.asarray(prices, dtype=np.float64) - self.base_price_
         log_v = self._log_odds + log_q[:, None] - self.price_sensitivity_ * relative[None, :]
         return slots, np.exp(log_v)

@@ -66,7 +66,9 @@ class Predictor(Protocol):
 
     def log_market(self, date: dt.date, covariates: dict[str, float | None]) -> float: ...
 
-    def slot_weights(self, date: dt.date, prices: Array) -> tuple[list[str], Array]: ...
+    def slot_weights(
+        self, date: dt.date, prices: Array, covariates: dict[str, float | None] | None = None
+    ) -> tuple[list[str], Array]: ...
 
 
 def predict_days(
@@ -91,13 +93,14 @@ def predict_days(
     low_q, high_q = (100 - level) / 200, 1 - (100 - level) / 200
     out: list[DayForecast] = []
     for date in dates:
-        slots, weights = model.slot_weights(date, np.array(points))
+        known = (covariates or {}).get(date, {})
+        slots, weights = model.slot_weights(date, np.array(points), known)
         if not slots:
             continue
         asked = np.array([(prices or {}).get((date, s), model.base_price_) for s in slots])
-        _, v_matrix = model.slot_weights(date, asked)
+        _, v_matrix = model.slot_weights(date, asked, known)
         v = np.diag(v_matrix) if v_matrix.size else np.zeros(0)
-        arrivals = float(np.exp(log_market(date, (covariates or {}).get(date, {}))))
+        arrivals = float(np.exp(log_market(date, known)))
         expected = arrivals * v / (1.0 + v.sum())
         dispersion = model.dispersion_ if alpha is None else alpha
         day_market = np.array([arrivals])

@@ -25,22 +25,25 @@ from pricing.venue import parse_venue_toml
 
 @cache
 def weekly_history() -> History:
-    """A year of a strictly weekly-periodic venue: every weekday and slot has a level of its own
-    (drawn once), sales are Poisson around it, the price never changes. The MNL's slot shares
-    are shared by the weekdays of a day type, so it cannot follow such a pattern; last week's
-    sales can."""
+    """A year of a venue whose every weekday-and-slot level wanders on its own, a random walk
+    from week to week; sales are Poisson around it, the price never changes. Last week's sales
+    are then the best forecast there is. The MNL's market size and slot profiles are smooth in
+    time and its local level is one for the whole day, so it cannot follow 56 walks."""
     venue = parse_venue_toml(venue_toml(8), source="venue.toml")
     rng = np.random.default_rng(5)
-    pattern = rng.uniform(20, 100, size=(7, 8))
+    log_level = np.log(rng.uniform(20, 100, size=(7, 8)))
     rows = []
     start = dt.date(2024, 1, 2)
     for i in range(364):
         date = start + dt.timedelta(i)
+        log_level[date.weekday()] += rng.normal(0, 0.25, 8)
+        log_level = np.clip(log_level, np.log(10), np.log(400))
         for j, slot in enumerate(entry_slots(venue, date)):
-            sold = int(rng.poisson(pattern[date.weekday(), j]))
+            sold = int(rng.poisson(np.exp(log_level[date.weekday(), j])))
             rows.append(
-                {"date": date.isoformat(), "slot": slot, "capacity": 400, "price": 20, "sold": sold}
-            )
+                {"date": date.isoformat(), "slot": slot, "capacity": 4000, "price": 20,
+                 "sold": sold}
+            )  # fmt: skip
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()

@@ -205,13 +205,14 @@ def test_count_likelihood_slopes_match_finite_differences(alpha: float) -> None:
     )
 
 
-def test_the_joint_likelihood_gradient_is_analytic_and_right() -> None:
-    world = simulate_world(WorldSpec(seed=2, days=120, slots_per_day=4))
+@pytest.mark.parametrize("days", [120, 364])  # 364: seasonal slot profiles are free too
+def test_the_joint_likelihood_gradient_is_analytic_and_right(days: int) -> None:
+    world = simulate_world(WorldSpec(seed=2, days=days, slots_per_day=4))
     model = MnlDemandModel().fit(world.history())
     design = build_design(world.history())
     rng = np.random.default_rng(1)
     params = np.concatenate(
-        [model.theta_, [model.price_sensitivity_], rng.normal(0, 0.3, model._n_free_u)]
+        [model.theta_, [model.price_sensitivity_], rng.normal(0, 0.3, model._appeals.size)]
     )
     for alpha in (0.0, 0.02):
         error = optimize.check_grad(
@@ -227,6 +228,7 @@ def test_a_weekday_or_covariate_missing_from_history_is_said_not_guessed() -> No
     history = world.history().select(lambda d: d.weekday() < 5)  # no weekends
     for day in history.days.values():
         day.covariates["event"] = 0.0
+        day.covariates["holiday"] = 0.0  # a holiday would show the weekend's slot profile
     model = MnlDemandModel().fit(history)
     assert "event never varies in the history: its effect is taken as 0" in model.notes_
     assert "no history for sat+sun: its slots get equal shares" in model.notes_
