@@ -165,9 +165,11 @@ class MnlDemandModel:
             + [(1e-4, 5.0) if self.price_varied_ else (prior, prior)]
             + [(-20.0, 20.0)] * self._appeals.size
         )
-        params = self._maximise(design, start, bounds, alpha=0.0)
+        # The Poisson stage only finds where the dispersion is measured and the NB stage
+        # starts: a looser tolerance there halves its iterations and moves nothing after.
+        params = self._maximise(design, start, bounds, alpha=0.0, ftol=1e-6)
         alpha = self._fit_dispersion(design, params)
-        params = self._maximise(design, params, bounds, alpha=alpha)
+        params = self._maximise(design, params, bounds, alpha=alpha, ftol=1e-10)
         alpha = self._fit_dispersion(design, params)
         self._store(design, params, alpha)
         if self.local_level:
@@ -251,13 +253,13 @@ class MnlDemandModel:
 
     def _maximise(
         self, design: Design, start: Array, bounds: Sequence[tuple[float | None, float | None]],
-        alpha: float,
+        alpha: float, ftol: float,
     ) -> Array:  # fmt: skip
         with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
             result = optimize.minimize(
                 self._negative_loglik, start, args=(design, alpha), jac=True,
                 method="L-BFGS-B", bounds=bounds,
-                options={"maxiter": self.max_iterations, "ftol": 1e-10, "gtol": 1e-7},
+                options={"maxiter": self.max_iterations, "ftol": ftol, "gtol": 1e-7},
             )  # fmt: skip
         if not np.all(np.isfinite(result.x)) or not np.isfinite(result.fun):
             raise FitFailed(f"the likelihood became non-finite ({result.message})")

@@ -35,7 +35,8 @@ class Appeals:
     def log_shares(self, day_type: Index, weekday: Index, season: Array) -> Array:
         """log q for each day (days x slots), from its profile and season terms."""
         u = self.base[day_type] + self.weekday[weekday]
-        u = u + np.einsum("dj,dsj->ds", season, self.season[day_type])
+        for j in range(season.shape[1]):
+            u = u + season[:, j : j + 1] * self.season[day_type, :, j]
         top = np.max(u, axis=1, keepdims=True)
         with np.errstate(invalid="ignore"):
             log_norm = top + np.log(np.sum(np.exp(u - top), axis=1, keepdims=True))
@@ -72,8 +73,8 @@ class AppealLayout:
         by_weekday = np.eye(7)[weekday].T @ d_u
         by_season = np.zeros(self.free_season.shape)
         if self.free_season.any():
-            # [w, s, j] = sum over the days of type w of d_u[d, s] * season[d, j]
-            by_season = np.einsum("dw,ds,dj->wsj", of_type, d_u, season, optimize=True)
+            for w in range(self.grid.shape[0]):  # [w, s, j]: sum of d_u[d, s] season[d, j]
+                by_season[w] = (d_u * of_type[:, w : w + 1]).T @ season
         return np.concatenate(
             [by_type[self.free_base], by_weekday[self.free_weekday], by_season[self.free_season]]
         )
