@@ -4,7 +4,8 @@
    fit) on simulated worlds of 2 years x 14 slots and 5 years x 28 slots, with the recovered
    against the true price sensitivity.
 2. The rolling-origin backtest (4 folds x 28 days) on the demo world (`yieldgate demo-data`):
-   WAPE, MASE and 80% coverage of the model, seasonal-naive and ETS.
+   WAPE, MASE and 80% coverage of the model, seasonal-naive and ETS, and the WAPE the world's
+   own true mean demand scores on the same rows (the noise floor).
 
 Writes benchmarks/results/forecast_fit-<timestamp>.json and prints the figures.
 
@@ -31,9 +32,12 @@ from typing import Any  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # run as a script from anywhere
 
+import numpy as np  # noqa: E402
+
+from forecasting import counts  # noqa: E402
 from forecasting.backtest import plot_last_fold, run_backtest  # noqa: E402
 from forecasting.model import MnlDemandModel  # noqa: E402
-from forecasting.world import WorldSpec, simulate_world  # noqa: E402
+from forecasting.world import DemoWorld, WorldSpec, simulate_world  # noqa: E402
 
 FIT_TARGET_SECONDS = 2.0  # issue 11: on one core, BLAS on one thread
 
@@ -73,6 +77,24 @@ def fit_figures(label: str, spec: WorldSpec) -> dict[str, Any]:
     return figures
 
 
+def truth_wape(world: DemoWorld, first_origin: dt.date) -> float:
+    """The backtest's WAPE had the forecast been the world's true mean demand: the expected
+    sales E[min(Y, capacity left)] of the NB2 demand the world draws from, on every history row
+    from `first_origin` on (the backtest's test rows)."""
+    history = world.history()
+    sold, mean, left = [], [], []
+    for date, day in history.days.items():
+        if date >= first_origin:
+            for slot, record in day.slots.items():
+                sold.append(record.sold)
+                mean.append(world.true_demand[(date, slot)])
+                left.append(record.capacity - record.members)
+    expected = counts.expected_below(
+        np.array(mean), np.array(left, dtype=float), world.truth["dispersion"]
+    )
+    return float(np.abs(np.array(sold) - expected).sum() / sum(sold))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--skip-large", action="store_true", help="leave out 5 years x 28 slots")
@@ -92,7 +114,8 @@ def main() -> int:
     print(f"target: 2 years x 14 slots within {FIT_TARGET_SECONDS:g} s: {verdict}")
 
     print("== backtest on the demo world (4 folds x 28 days)")
-    history = simulate_world(WorldSpec(seed=args.seed)).history()
+    world = simulate_world(WorldSpec(seed=args.seed))
+    history = world.history()
     started = time.perf_counter()
     result = run_backtest(history, folds=4, horizon=28)
     seconds = time.perf_counter() - started
@@ -101,6 +124,12 @@ def main() -> int:
     rows = [*result.overall.items(), ("model, weather unknown", unknown_weather.overall["model"])]
     for method, s in rows:
         print(f"{method:28} {s.wape:7.3f} {s.mase:7.3f} {s.coverage:10.3f} {s.coverage_open:15.3f}")
+    floor = truth_wape(world, result.origins[0])
+    print(f"{'the truth (the noise floor)':28} {floor:7.3f}")
+    print(
+        "  (the world's own mean demand, cut at each slot's capacity left: no forecast of the "
+        "mean does better but by luck)"
+    )
     print(f"backtest took {seconds:.1f} s")
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -113,6 +142,7 @@ def main() -> int:
         "fits": fits,
         "backtest": {**result.as_dict(), "seconds": round(seconds, 1)},
         "model_weather_unknown": unknown_weather.overall["model"].as_dict(),
+        "truth_wape": round(floor, 4),
     }
     report["backtest"].pop("per_slot")
     path = out_dir / f"forecast_fit-{stamp}.json"
