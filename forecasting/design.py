@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -17,15 +17,17 @@ from forecasting.features import (
     slot_season_row,
     weekday_columns,
 )
-from forecasting.history import DAY_COLUMNS, FLAG_COLUMNS, WEATHER_COLUMNS, History
+from forecasting.history import FLAG_COLUMNS, WEATHER_COLUMNS, History
+from forecasting.weather import WeatherBasis, basis_from
 from pricing.calendar import entry_slots
 from pricing.venue import WEEKDAYS, Venue, minutes_of
 
 Array = npt.NDArray[np.float64]
 Mask = npt.NDArray[np.bool_]
 
-# Continuous columns are standardised for the optimiser; coefficients are reported per unit.
-_CONTINUOUS = ("trend", *WEATHER_COLUMNS)
+# Continuous columns (these and the weather bases') are standardised for the optimiser;
+# coefficients are reported per unit.
+_CONTINUOUS = ("trend",)
 MIN_SEASON_DAYS = 300  # first to last date, for a trend and an annual season to be fitted
 
 
@@ -43,15 +45,16 @@ class FeatureMap:
     types: list[str]
     slots: list[str]  # the slot universe, in time order
     seasonal: bool = False  # a trend, an annual season and seasonal slot profiles are fitted
+    weather: dict[str, WeatherBasis] = field(default_factory=dict)  # weather column -> its basis
 
     def row(self, date: dt.date, covariates: dict[str, float | None]) -> Array:
         values = calendar_features(self.venue, date, self.origin)
         for column in self.names:
             if column in FLAG_COLUMNS:
                 values[column] = covariates.get(column) or 0.0
-            elif column in WEATHER_COLUMNS:
-                known = covariates.get(column)
-                values[column] = self._climate(column, date) if known is None else known
+        for column, basis in self.weather.items():
+            known = covariates.get(column)
+            values |= basis.row(self._climate(column, date) if known is None else known, values)
         raw = np.array([1.0] + [values[name] for name in self.names[1:]])
         return np.asarray((raw - self.center) / self.scale, dtype=np.float64)
 
@@ -66,11 +69,11 @@ class FeatureMap:
         here."""
         known = [d for d in dates if d in calendar and self.type_index(d) is not None]
         notes: list[str] = []
-        for column in self.names:
+        for column in [*(c for c in self.names if c in FLAG_COLUMNS), *self.weather]:
             missing = [d for d in known if calendar[d].get(column) is None]
             if column in FLAG_COLUMNS and missing:
                 notes.append(f"{column} missing for {_dates(missing)}: taken as 0")
-            elif column in WEATHER_COLUMNS and missing:
+            elif column in self.weather and missing:
                 by_month = self.climate[column]
                 usual = [d for d in missing if d.month in by_month]
                 other = [d for d in missing if d.month not in by_month]
@@ -138,11 +141,13 @@ def build_design(history: History) -> Design:
         *(["trend"] if seasonal else []),
         *weekday_columns(venue),
         *(fourier_columns() if seasonal else []),
-        *[c for c in DAY_COLUMNS if c in history.covariate_columns],
+        *[c for c in FLAG_COLUMNS if c in history.covariate_columns],
     ]
+    weather, steady = _weather_bases(history, seasonal=seasonal)
+    columns += [name for basis in weather.values() for name in basis.names]
     features = FeatureMap(
         venue, history.first_date, columns, np.zeros(len(columns)), np.ones(len(columns)),
-        _climate(history), types_of, types, slots, seasonal,
+        _climate(history), types_of, types, slots, seasonal, weather,
     )  # fmt: skip
     dates = list(history.days)
     raw = np.array([features.row(date, history.days[date].covariates) for date in dates])
@@ -150,7 +155,8 @@ def build_design(history: History) -> Design:
     # effect: leave it out, so the forecast takes it as 0 and says so, instead of guessing.
     constant = [j for j in range(1, len(columns)) if np.ptp(raw[:, j]) == 0]
     notes = [
-        f"{columns[j]} never varies in the history: its effect is taken as 0" for j in constant
+        f"{name} never varies in the history: its effect is taken as 0"
+        for name in [*(columns[j] for j in constant), *steady]
     ]
     if not seasonal:
         notes.append(
@@ -162,8 +168,9 @@ def build_design(history: History) -> Design:
     raw = raw[:, keep]
     features.names = columns
     features.center, features.scale = np.zeros(len(columns)), np.ones(len(columns))
+    continuous = {*_CONTINUOUS, *(name for basis in weather.values() for name in basis.names)}
     for j, name in enumerate(columns):
-        if name in _CONTINUOUS and raw[:, j].std() > 0:
+        if name in continuous and raw[:, j].std() > 0:
             features.center[j] = raw[:, j].mean()
             features.scale[j] = raw[:, j].std()
     x = (raw - features.center) / features.scale
@@ -208,6 +215,27 @@ def recent_members(history: History, weeks: int = 8) -> dict[tuple[int, str], fl
             for slot, record in day.slots.items():
                 visits.setdefault((date.weekday(), slot), []).append(record.members)
     return {key: float(np.mean(values)) for key, values in visits.items()}
+
+
+def _weather_bases(
+    history: History, *, seasonal: bool
+) -> tuple[dict[str, WeatherBasis], list[str]]:
+    """The basis of each weather column of the history, and the columns left out because their
+    recorded values never vary (nor then do the month's averages that fill the gaps): their
+    basis columns would all be constant, and the note names the column the user wrote."""
+    bases: dict[str, WeatherBasis] = {}
+    steady: list[str] = []
+    for column in (c for c in WEATHER_COLUMNS if c in history.covariate_columns):
+        recorded = [
+            value
+            for day in history.days.values()
+            if (value := day.covariates.get(column)) is not None
+        ]
+        if len(set(recorded)) < 2:
+            steady.append(column)
+        else:
+            bases[column] = basis_from(column, recorded, seasonal=seasonal)
+    return bases, steady
 
 
 def _climate(history: History) -> dict[str, dict[int, float]]:

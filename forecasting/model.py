@@ -37,8 +37,8 @@ from threadpoolctl import threadpool_limits
 from forecasting import counts
 from forecasting.design import Design, FeatureMap, build_design, recent_members
 from forecasting.fallback import SeasonalFallback
-from forecasting.features import slot_season_row
-from forecasting.history import History
+from forecasting.features import calendar_features, slot_season_row
+from forecasting.history import WEATHER_COLUMNS, History
 from forecasting.prediction import DayForecast, predict_days
 from forecasting.slot_appeal import AppealLayout, Appeals, d_log_shares
 from pricing.calendar import entry_slots
@@ -493,6 +493,22 @@ class MnlDemandModel:
             row[column] = self._last_trend[column]
         value = float(row @ self.theta_)
         return value + float(np.log(self.level_)) if corrected else value
+
+    def weather_response(
+        self, column: str, values: Sequence[float], *, date: dt.date | None = None
+    ) -> Array:
+        """The effect on log A_d of weather `column` (temp_c, precip_mm) at each of `values`,
+        relative to the history's median: the response curve behind the per-basis-column
+        `coefficients_`. Values outside the history's range count as its nearest end. With
+        `date`, the temperature's seasonal interaction is that date's; without, the year's
+        average day's. A weather column the model does not use has no effect: zeros."""
+        if column not in WEATHER_COLUMNS:
+            raise ValueError(f"{column}: not a weather column ({', '.join(WEATHER_COLUMNS)})")
+        basis = self.features_.weather.get(column)
+        if basis is None:
+            return np.zeros(len(values))
+        season = None if date is None else calendar_features(self.features_.venue, date, date)
+        return basis.response(self.coefficients_, values, season)
 
     def slot_weights(
         self, date: dt.date, prices: Array, covariates: dict[str, float | None] | None = None

@@ -3,9 +3,9 @@
 what a perfect forecaster would say, and the most revenue any pricing policy could expect.
 
 - a visit date's market A_d = exp(intercept + effects . x_d), x_d from `calendar_features` and
-  the calendar's holiday, school_holiday, event, temp_c and precip_mm; the realised market is
-  A_d G_d with a day-level gamma shock G_d (mean 1, variance `dispersion`), and the number of
-  potential buyers is Poisson(A_d G_d);
+  the calendar's holiday, school_holiday, event, temp_c and precip_mm (or log(1 + precip_mm));
+  the realised market is A_d G_d with a day-level gamma shock G_d (mean 1, variance
+  `dispersion`), and the number of potential buyers is Poisson(A_d G_d);
 - each buyer sees every slot's current price p_s and picks slot s with probability
   v_s / (1 + sum_t v_t), v_s = K q_ws exp(-b (p_s - base)), or buys nothing; a sold-out slot
   is not offered (v_s = 0);
@@ -71,6 +71,7 @@ class WorldTruth:
             if value is None:
                 raise InvalidInput(f"the world's calendar has no {column} on {date}", field=column)
             x[column] = value
+        x["log1p_precip_mm"] = math.log1p(x["precip_mm"])  # a rain_effect="log1p" world's
         missing = sorted(set(self.effects) - set(x))
         if missing:
             raise InvalidInput(f"truth.json: unknown effect(s) {', '.join(missing)}")

@@ -24,8 +24,12 @@ HORIZON = 14
 def shifted_world(seed: int = 22) -> tuple[DemoWorld, History, History]:
     """Two years of a 14-slot world whose demand is x1.3 from four weeks before the history's
     end on (the extra demand is drawn as Poisson(0.3 x true demand) on top of the sales, cut
-    at the capacity left), the history to fit, and the 14 days after it with their truth."""
-    spec = WorldSpec(seed=seed, days=728, slots_per_day=14, demand_scale=0.5, dispersion=0.002)
+    at the capacity left), the history to fit, and the 14 days after it with their truth. Rain
+    acts on log(1 + mm), as in the model: a 2% test needs a well-specified mean."""
+    spec = WorldSpec(
+        seed=seed, days=728, slots_per_day=14, demand_scale=0.5, dispersion=0.002,
+        rain_effect="log1p",
+    )  # fmt: skip
     world = simulate_world(spec)
     end = spec.start + dt.timedelta(spec.days)
     shift = end - dt.timedelta(AFTER + HORIZON)
