@@ -29,6 +29,7 @@ Mask = npt.NDArray[np.bool_]
 # coefficients are reported per unit.
 _CONTINUOUS = ("trend",)
 MIN_SEASON_DAYS = 300  # first to last date, for a trend and an annual season to be fitted
+HOLIDAY_ROW = 7  # the slot-profile row of a holiday on a week day, after the 7 weekdays
 
 
 @dataclass
@@ -96,17 +97,13 @@ class FeatureMap:
         return self.types.index(self.day_type_of_weekday[WEEKDAYS[date.weekday()]])
 
     def profile(self, date: dt.date, covariates: Mapping[str, float | None]) -> tuple[int, int]:
-        """The slot profile a day follows: (day type, weekday). A holiday on a week day follows
-        the weekend's (Sunday's, else Saturday's) when that grid holds all the day's slots, as
-        visitors on a day off arrive like weekend visitors. Only for days with entry slots."""
+        """The slot profile a day follows: its day type and its row of weekday offsets, the
+        weekday (0 = Monday), or `HOLIDAY_ROW` for a holiday on a week day: visitors on a day off
+        may arrive like weekend visitors, and the holiday row learns how far. Open days only."""
         own = self.type_index(date)
         assert own is not None, "profile() is for open days"
         if covariates.get("holiday") and not self.types[own].startswith(("sat", "sun")):
-            for weekday in ("sun", "sat"):
-                kind = self.day_type_of_weekday.get(weekday)
-                grid = self.venue.weekday_slots.get(weekday, ())
-                if kind is not None and set(entry_slots(self.venue, date)) <= set(grid):
-                    return self.types.index(kind), WEEKDAYS.index(weekday)
+            return own, HOLIDAY_ROW
         return own, date.weekday()
 
 
@@ -116,7 +113,7 @@ class Design:
     dates: list[dt.date]
     x: Array  # days x features (standardised)
     day_type: npt.NDArray[np.int64]  # days: the slot profile's day type (FeatureMap.profile)
-    weekday: npt.NDArray[np.int64]  # days: the slot profile's weekday, 0 = Monday
+    weekday: npt.NDArray[np.int64]  # days: the slot profile's row, 0 = Monday, HOLIDAY_ROW
     season: Array  # days x slot-season terms (features.slot_season_row)
     offered: Mask  # days x slots: on the day's grid
     observed: Mask  # days x slots: a history row exists

@@ -35,7 +35,7 @@ from scipy import optimize
 from threadpoolctl import threadpool_limits
 
 from forecasting import counts
-from forecasting.design import Design, FeatureMap, build_design, recent_members
+from forecasting.design import HOLIDAY_ROW, Design, FeatureMap, build_design, recent_members
 from forecasting.fallback import SeasonalFallback
 from forecasting.features import calendar_features, slot_season_row
 from forecasting.history import WEATHER_COLUMNS, History
@@ -196,19 +196,20 @@ class MnlDemandModel:
             first = np.flatnonzero(free[w])
             if first.size:
                 free[w, first[0]] = False
-        # Each weekday of a day type but its first differs from the first by its own appeals,
+        # Each weekday of a day type but its first differs from the first by its own appeals
+        # (holidays on week days by theirs),
         # and each slot but the type's reference slot moves with the season: relative to the
         # first weekday and the reference slot, as a move shared by all weekdays or all slots
         # would change no share (a direction the likelihood cannot see slows the fit tenfold).
-        free_weekday = np.zeros((7, len(features.slots)), dtype=bool)
+        free_weekday = np.zeros((HOLIDAY_ROW + 1, len(features.slots)), dtype=bool)
         seen: set[int] = set()
-        for r in range(7):
+        for r in range(HOLIDAY_ROW + 1):
             rows = design.weekday == r
             if rows.any():
-                w = int(design.day_type[rows][0])
-                if w in seen:
-                    free_weekday[r] = design.offered[rows].any(axis=0) & free[w]
-                seen.add(w)
+                types = np.unique(design.day_type[rows])
+                if r == HOLIDAY_ROW or types[0] in seen:
+                    free_weekday[r] = design.offered[rows].any(axis=0) & free[types].any(axis=0)
+                seen.update(types.tolist())
         terms = len(slot_season_row(design.dates[0])) if design.dates else 0
         free_season = np.zeros((*offered_by_type.shape, terms), dtype=bool)
         if features.seasonal:

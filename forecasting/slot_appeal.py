@@ -3,10 +3,10 @@ and through the year.
 
     U_ds = u_ws + delta_rs + sum_j f_j(d) gamma_wsj,     log q_ds = U_ds - log sum_t exp(U_dt)
 
-with (w, r) = the day's profile (`FeatureMap.profile`: its day type and weekday; a holiday on a
-week day follows Sunday's) and f the yearly Fourier terms of `features.slot_season_row`. The sum
-runs over the day type's grid. One slot of each day type has u = 0 (the level belongs to the
-market size). delta and gamma have Gaussian priors centred on 0, a ridge toward the day type's
+with (w, r) = the day's profile (`FeatureMap.profile`: its day type and weekday, or the holiday
+row for a holiday on a week day) and f the yearly Fourier terms of `features.slot_season_row`.
+The sum runs over the day type's grid. One slot of each day type has u = 0 (the level belongs to
+the market size). delta and gamma have Gaussian priors centred on 0, a ridge toward the day type's
 profile flat through the year: with few days a slot keeps its type's share, with many it follows
 the data (a Friday evening is not a Monday evening; a late slot draws more in June).
 """
@@ -29,7 +29,7 @@ SEASON_PRIOR_SD = 0.3  # the amplitude of a yearly harmonic of a slot's appeal, 
 @dataclass(frozen=True)
 class Appeals:
     base: Array  # types x slots: u, -inf off the type's grid
-    weekday: Array  # 7 x slots: delta
+    weekday: Array  # 8 x slots: delta, a row per weekday and one for holidays on week days
     season: Array  # types x slots x terms: gamma
 
     def log_shares(self, day_type: Index, weekday: Index, season: Array) -> Array:
@@ -49,7 +49,7 @@ class AppealLayout:
 
     grid: Mask  # types x slots: slots a day of the type can have
     free_base: Mask  # types x slots
-    free_weekday: Mask  # 7 x slots
+    free_weekday: Mask  # 8 x slots
     free_season: Mask  # types x slots x terms
 
     @property
@@ -70,7 +70,7 @@ class AppealLayout:
         """The gradient over the free appeals, given d(objective)/dU_ds per day (days x slots)."""
         of_type = np.eye(self.grid.shape[0])[day_type]  # days x types, one-hot
         by_type = of_type.T @ d_u
-        by_weekday = np.eye(7)[weekday].T @ d_u
+        by_weekday = np.eye(self.free_weekday.shape[0])[weekday].T @ d_u
         by_season = np.zeros(self.free_season.shape)
         if self.free_season.any():
             for w in range(self.grid.shape[0]):  # [w, s, j]: sum of d_u[d, s] season[d, j]
