@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from functools import cache
 
 import numpy as np
 import pytest
+from historytools import history_of
 from test_forecast_level import shifted_world
 
 from api.scenario_demand import scenario_demand
@@ -16,7 +15,7 @@ from api.scenario_request import Overrides
 from forecasting.backtest import run_backtest
 from forecasting.forecast import build_forecast
 from forecasting.gate import GatedDemandModel, fit_forecaster
-from forecasting.history import History, parse_history
+from forecasting.history import History
 from forecasting.model import MnlDemandModel
 from forecasting.world import WorldSpec, simulate_world, venue_toml
 from pricing.calendar import entry_slots
@@ -44,11 +43,7 @@ def weekly_history() -> History:
                 {"date": date.isoformat(), "slot": slot, "capacity": 4000, "price": 20,
                  "sold": sold}
             )  # fmt: skip
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return parse_history(out.getvalue(), venue)
+    return history_of(rows, venue)
 
 
 @cache

@@ -3,15 +3,14 @@ forward by the exponentially weighted ratio of actual to fitted sales."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from functools import cache
 
 import numpy as np
 import pytest
+from historytools import history_of
 
-from forecasting.history import History, parse_history
+from forecasting.history import History
 from forecasting.model import MnlDemandModel
 from forecasting.world import DemoWorld, WorldSpec, simulate_world
 
@@ -43,11 +42,7 @@ def shifted_world(seed: int = 22) -> tuple[DemoWorld, History, History]:
             left = int(row["capacity"]) - int(row["members"])
             row["sold"] = min(int(row["sold"]) + extra, left)
         rows.append(row)
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    history = parse_history(out.getvalue(), world.venue)
+    history = history_of(rows, world.venue)
     cutoff = shift + dt.timedelta(AFTER)
     return (
         world,

@@ -3,16 +3,15 @@ are known: the late slot draws more in summer and on Fridays, a holiday arrives 
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 from functools import cache
 
 import numpy as np
 import pytest
+from historytools import history_of
 
-from forecasting.history import History, parse_history
+from forecasting.history import History
 from forecasting.model import MnlDemandModel
 from forecasting.world import venue_toml
 from pricing.calendar import entry_slots
@@ -57,11 +56,7 @@ def history() -> History:
                 {"date": date.isoformat(), "slot": slot, "capacity": 5000, "price": 20,
                  "sold": int(rng.poisson(mu)), "holiday": int(holiday)}
             )  # fmt: skip
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return parse_history(out.getvalue(), the_venue)
+    return history_of(rows, the_venue)
 
 
 @cache
