@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from pricing.errors import InvalidInput, YieldgateError
 
 EXIT_BAD_INPUT = 2
 EXIT_NOT_SOLVED = 1
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command a closed pipe stopped
 
 Command = Callable[[argparse.Namespace], int]
 
@@ -43,7 +45,13 @@ def guarded(command: Command) -> Command:
             return command(args)
         except YieldgateError as exc:
             return fail(exc.detail)
+        except BrokenPipeError:
+            # The reader went away (`yieldgate backtest ... | head`): nothing is wrong and there
+            # is nowhere left to say anything; the exit flush must not fail on stdout either.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return EXIT_PIPE_CLOSED
         except OSError as exc:
-            return fail(f"{exc.filename}: {exc.strerror}")
+            where = f"{exc.filename}: " if exc.filename else ""
+            return fail(f"{where}{exc.strerror or exc}")
 
     return run
