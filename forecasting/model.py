@@ -46,6 +46,7 @@ from pricing.calendar import entry_slots
 Array = npt.NDArray[np.float64]
 
 HALF_LIVES = (7.0, 14.0, 28.0, 56.0)  # days: the local level's candidate half-lives
+MARKET_PRIOR_SD = 1.5  # log scale, per unit of a standardised covariate: a 20x effect is 2 sd
 
 
 # BLAS threads a fit may use. Its matrix products are small, so more threads only add
@@ -248,6 +249,12 @@ class MnlDemandModel:
         layout = self._appeals
         grad_appeals = layout.gradient(d_u, design.day_type, design.weekday, design.season)
         penalty, grad_penalty = layout.penalty(params[self._n_theta + 1 :])
+        # A weak prior on the market-size effects (not the intercept): where a day type sells
+        # out on nearly every slot, P(Y >= sold) tends to 1 as its demand grows, and nothing
+        # else would stop its effect running off to a market hundreds of times the truth.
+        effects = theta[1:] / MARKET_PRIOR_SD**2
+        penalty += 0.5 * float(np.sum(theta[1:] * effects))
+        grad_theta[1:] -= effects
         grad = np.concatenate([grad_theta, [grad_b], grad_appeals - grad_penalty])
         scale = 1.0 / max(int(obs.sum()), 1)
         return (penalty - float(ll.sum())) * scale, -grad * scale
