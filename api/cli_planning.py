@@ -33,8 +33,8 @@ from pricing.calendar import parse_date
 from pricing.errors import InvalidInput, YieldgateError
 
 if TYPE_CHECKING:
-    from optimizer.comparison import Comparison
-    from optimizer.reoptimise import Reoptimisation
+    from optimizer.simulation.comparison import Comparison
+    from optimizer.simulation.reoptimise import Reoptimisation
 
 
 def _positive_int(text: str) -> int:
@@ -144,8 +144,8 @@ def _simulate(args: argparse.Namespace) -> int:
 
 
 def _simulate_or_raise(args: argparse.Namespace) -> int:
-    from optimizer.comparison import compare_with_flat_prices, comparison_as_dict
-    from optimizer.world_truth import load_world
+    from optimizer.simulation.comparison import compare_with_flat_prices, comparison_as_dict
+    from optimizer.simulation.world_truth import load_world
     from pricing.plan import parse_plan
 
     truth = load_world(args.world)
@@ -197,7 +197,7 @@ def _reoptimisation(args: argparse.Namespace) -> Reoptimisation | None:
             field="--forecast",
         )
     from optimizer.forecast_io import load_forecast
-    from optimizer.reoptimise import Reoptimisation
+    from optimizer.simulation.reoptimise import Reoptimisation
 
     return Reoptimisation(
         load_forecast(read_text(args.forecast, "--forecast"), source=args.forecast),

@@ -13,13 +13,14 @@ Printed, besides the simulated table:
   wherever capacity does not bind, so this bounds what any static plan can add;
 - the simulated uplift with the revenue objective (the venue asks for `balanced`, which gives
   up revenue for comfort);
-- the upper bound for any policy at all (`optimizer.world_truth.revenue_upper_bound`: the
-  sales-based LP on the true mean demand, which no policy's expected revenue can exceed, however
-  it learns or re-solves) against the simulated best flat price: the most uplift this world
-  allows, and how much of it the plans take.
-The table also plays the plan re-optimised during the season (optimizer/reoptimise.py: every N
-days and the day before each date, from the same forecast and the places sold so far), which a
-static plan's ceiling does not bound.
+- the upper bound for any policy at all
+  (`optimizer.simulation.world_truth.revenue_upper_bound`: the sales-based LP on the true mean
+  demand, which no policy's expected revenue can exceed, however it learns or re-solves)
+  against the simulated best flat price: the most uplift this world allows, and how much of it
+  the plans take.
+The table also plays the plan re-optimised during the season
+(optimizer/simulation/reoptimise.py: every N days and the day before each date, from the same
+forecast and the places sold so far), which a static plan's ceiling does not bound.
 Target (issue 5): simulated revenue at least 5% above the best flat price.
 """
 
@@ -40,12 +41,17 @@ from forecasting.forecast import build_forecast
 from forecasting.history import load_calendar, load_history
 from forecasting.model import fit_demand
 from forecasting.world import write_demo
-from optimizer.comparison import Comparison, compare_with_flat_prices
 from optimizer.forecast_io import Forecast, ForecastSlot, parse_forecast
-from optimizer.reoptimise import Reoptimisation
 from optimizer.run import OptimizerSettings, optimize
+from optimizer.simulation.comparison import Comparison, compare_with_flat_prices
+from optimizer.simulation.reoptimise import Reoptimisation
+from optimizer.simulation.world_truth import (
+    WorldTruth,
+    load_world,
+    revenue_upper_bound,
+    truth_forecast,
+)
 from optimizer.solve import SolverName
-from optimizer.world_truth import WorldTruth, load_world, revenue_upper_bound, truth_forecast
 from pricing.plan import Plan
 from pricing.venue import Objective, Venue
 

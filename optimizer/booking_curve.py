@@ -13,7 +13,7 @@ come are those whose lead time is at most `d`, so the share still to come is P(l
 - Default (the history carries no lead times): exponential with a mean of
   DEFAULT_MEAN_LEAD_DAYS, P(lead <= d) = 1 - exp(-(d + 1) / mean): about 13% on the day, 68% a
   week ahead, 99% a month ahead. The booking-season simulator draws its customers' booking
-  times from the same curve (optimizer/reoptimise.py).
+  times from the same curve (optimizer/simulation/reoptimise.py).
 """
 
 from __future__ import annotations

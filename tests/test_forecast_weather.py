@@ -18,7 +18,7 @@ from forecasting.history import History, parse_calendar, parse_history
 from forecasting.model import MnlDemandModel
 from forecasting.weather import WeatherBasis, basis_from, knots_from
 from forecasting.world import WorldSpec, simulate_world, venue_toml, write_demo
-from optimizer.world_truth import load_world
+from optimizer.simulation.world_truth import load_world
 from pricing.calendar import entry_slots
 from pricing.venue import Venue, parse_venue_toml
 

@@ -17,8 +17,8 @@ from optimizer.booking_curve import (
     remaining_demand_share,
 )
 from optimizer.forecast_io import parse_forecast
-from optimizer.reoptimise import booking_times
 from optimizer.run import OptimizerSettings, optimize
+from optimizer.simulation.reoptimise import booking_times
 from pricing.errors import InvalidInput
 from pricing.venue import Venue, parse_venue_toml
 

@@ -22,11 +22,16 @@ from api.settings import Settings, get_settings
 from forecasting.history import Calendar
 from forecasting.world import DemoWorld, write_demo
 from optimizer.booking_curve import remaining_demand_share
-from optimizer.comparison import compare_with_flat_prices, flat_plan
-from optimizer.reoptimise import Reoptimisation, booking_times, schedule
 from optimizer.run import optimize
-from optimizer.simulate import REOPTIMISED, simulate
-from optimizer.world_truth import WorldTruth, load_world, revenue_upper_bound, truth_forecast
+from optimizer.simulation.comparison import compare_with_flat_prices, flat_plan
+from optimizer.simulation.reoptimise import Reoptimisation, booking_times, schedule
+from optimizer.simulation.simulate import REOPTIMISED, simulate
+from optimizer.simulation.world_truth import (
+    WorldTruth,
+    load_world,
+    revenue_upper_bound,
+    truth_forecast,
+)
 from pricing.calendar import entry_slots
 from pricing.plan import Plan, PlanDay, PlanSlot, Step, parse_plan, validate_plan
 from pricing.venue import Venue, parse_venue_toml

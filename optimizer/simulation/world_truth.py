@@ -1,6 +1,7 @@
 """A demo world's true demand, read back from what `yieldgate demo-data` wrote
-(forecasting/world.py): what the simulated customers are drawn from (optimizer/simulate.py),
-what a perfect forecaster would say, and the most revenue any pricing policy could expect.
+(forecasting/world.py): what the simulated customers are drawn from
+(optimizer/simulation/simulate.py), what a perfect forecaster would say, and the most revenue
+any pricing policy could expect.
 
 - a visit date's market A_d = exp(intercept + effects . x_d), x_d from `calendar_features` and
   the calendar's holiday, school_holiday, event, temp_c and precip_mm (or log(1 + precip_mm));

@@ -1,15 +1,15 @@
-"""Play simulated customers, drawn from a demo world's true demand (optimizer/world_truth.py),
-through a booking season against plans: how we know a plan earns its keep
-(optimizer/comparison.py sets it against every flat price).
+"""Play simulated customers, drawn from a demo world's true demand
+(optimizer/simulation/world_truth.py), through a booking season against plans: how we know a
+plan earns its keep (optimizer/simulation/comparison.py sets it against every flat price).
 
 The season: the day's buyers and members arrive in a random order over the days before the
-visit, at booking times drawn from the optimizer's booking curve (optimizer/reoptimise.py). A
-static plan's prices depend only on how many places a slot has sold, so for it the order is all
-that matters; the policy re-optimised in season (`reoptimise=`) is re-solved at set days from
-the forecast and the places sold by then, and sells at the new plan's steps from there on.
-Each buyer takes one ticket, of a segment drawn from the venue's paid-ticket mix, priced at the
-step its sales position falls in (`pricing.plan` step walking, cents as the quote path rounds
-them).
+visit, at booking times drawn from the optimizer's booking curve
+(optimizer/simulation/reoptimise.py). A static plan's prices depend only on how many places a
+slot has sold, so for it the order is all that matters; the policy re-optimised in season
+(`reoptimise=`) is re-solved at set days from the forecast and the places sold by then, and
+sells at the new plan's steps from there on. Each buyer takes one ticket, of a segment drawn
+from the venue's paid-ticket mix, priced at the step its sales position falls in
+(`pricing.plan` step walking, cents as the quote path rounds them).
 
 Common random numbers: within a run, every policy (the plan and each flat price) meets the same
 buyers with the same uniform draws, so the differences between policies are not sampling noise
@@ -28,8 +28,13 @@ import numpy.typing as npt
 
 from optimizer.booking_curve import DEFAULT_MEAN_LEAD_DAYS
 from optimizer.occupancy import museum_stays, windows_in_use
-from optimizer.reoptimise import Reoptimisation, booking_times, reoptimised_plan, schedule
-from optimizer.world_truth import WorldTruth
+from optimizer.simulation.reoptimise import (
+    Reoptimisation,
+    booking_times,
+    reoptimised_plan,
+    schedule,
+)
+from optimizer.simulation.world_truth import WorldTruth
 from pricing.errors import InvalidInput
 from pricing.plan import Plan, compile_plan, validate_plan
 from pricing.venue import Venue, minutes_of
@@ -202,7 +207,7 @@ def simulate(
 
     With `reoptimise`, one more policy, REOPTIMISED, starts from the first plan and is re-solved
     from `reoptimise.forecast` during the season with the places it has sold (see
-    optimizer/reoptimise.py); the static policies meet exactly the customers they would
+    optimizer/simulation/reoptimise.py); the static policies meet exactly the customers they would
     without it."""
     if runs < 1:
         raise InvalidInput("runs must be at least 1", field="runs")

@@ -1,5 +1,6 @@
 """Does the plan earn its keep? It and every flat ladder price (within floor and ceiling) meet
-the same simulated customers (optimizer/simulate.py); the best flat price is the yardstick.
+the same simulated customers (optimizer/simulation/simulate.py); the best flat price is the
+yardstick.
 """
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from optimizer.reoptimise import Reoptimisation
-from optimizer.simulate import REOPTIMISED, PolicyResult, Simulation, simulate
-from optimizer.world_truth import WorldTruth
+from optimizer.simulation.reoptimise import Reoptimisation
+from optimizer.simulation.simulate import REOPTIMISED, PolicyResult, Simulation, simulate
+from optimizer.simulation.world_truth import WorldTruth
 from pricing.plan import Plan, PlanDay, PlanSlot, Step
 from pricing.venue import Venue
 
