@@ -34,9 +34,7 @@ from api.routes import checkout, hot, manager, ops, scenarios
 from api.sales import SaleService
 from api.scenarios import ScenarioService
 from api.settings import Settings, get_settings
-from api.store import Store
-from api.store.redis_store import RedisStore
-from api.store.sqlite_store import SqliteStore
+from api.store.connect import open_store
 from api.venues import VenueRegistry
 from pricing.errors import InvalidInput
 from pricing.token import QuoteSigner
@@ -96,17 +94,6 @@ def read_start_plans(settings: Settings) -> list[Any]:
         except (OSError, orjson.JSONDecodeError) as exc:
             raise InvalidInput(f"start plan {name}: {exc}", field="start_plans") from None
     return documents
-
-
-def open_store(settings: Settings) -> Store:
-    if settings.redis_url:
-        return RedisStore.from_url(
-            settings.redis_url,
-            key_prefix=settings.redis_key_prefix,
-            timeout=settings.store_timeout_seconds,
-            day_cache_seconds=settings.day_cache_seconds,
-        )
-    return SqliteStore(settings.db_path)
 
 
 def create_app(

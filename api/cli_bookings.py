@@ -173,8 +173,8 @@ def _json_object(raw: bytes, url: str, status: int | None = None) -> dict[str, A
 
 
 async def _from_store(venue: str, dates: Sequence[dt.date]) -> SoldCounts:
-    from api.app import open_store
     from api.settings import get_settings
+    from api.store.connect import open_store
 
     store = open_store(get_settings())
     counts: SoldCounts = {}

@@ -50,10 +50,10 @@ def publish_over_http(url: str, key: str | None, data: object) -> int:
 
 
 async def publish_to_store(data: object) -> int:
-    from api.app import open_store
     from api.clock import system_clock
     from api.planning import PlanService
     from api.settings import get_settings
+    from api.store.connect import open_store
     from api.venues import VenueRegistry
 
     settings = get_settings()

@@ -49,6 +49,7 @@ from api.scenario_request import ScenarioRequest
 from api.venue_documents import decode_csv, document_version
 from pricing.calendar import parse_date
 from pricing.errors import InvalidInput
+from pricing.plan import PlanDay
 from pricing.venue import Venue, parse_venue_toml
 
 FILE_KEYS = ("venue", "history", "calendar", "live_plan", "sold", "as_of")
@@ -235,11 +236,11 @@ def _write_calendar(path: Path, job: ScenarioJob, plan: dict[str, Any], venue: V
     sold = {(str(date), slot): n for (date, slot), n in job.sold.items()}
     live = json.loads(job.live_plan or b'{"days": []}')
     dates = [str(date) for date in job.request.dates]
-    live_days = [day for day in live["days"] if day["date"] in dates]
+    live_days = [PlanDay.model_validate(day) for day in live["days"] if day["date"] in dates]
     write_price_calendar(
         path,
         dates,
-        day_prices(plan["days"], sold),
+        day_prices([PlanDay.model_validate(day) for day in plan["days"]], sold),
         day_prices(live_days, sold),
         title=f"{venue.display_name()}: {job.request.name or 'scenario'} against the live plan",
         currency=venue.currency,

@@ -25,8 +25,7 @@ from api.scenario_demand import DemandDay, ScenarioDemand
 from optimizer.booking_curve import remaining_demand_share
 from optimizer.day_problem import mean_segment_factor
 from optimizer.occupancy import museum_stays, windows_in_use
-from optimizer.steps import first_selling_price
-from pricing.plan import PlanDay
+from pricing.plan import PlanDay, first_selling_price, price_at
 from pricing.venue import Venue, minutes_of
 
 PERIODS = 120
@@ -60,20 +59,14 @@ def evaluate_day(
     capacity = np.array([float(on_sale[s.slot].capacity) for s in slots])
     left = np.maximum(capacity - on_hand - members, 0.0)
     position = on_hand.copy()
-    ends = [np.cumsum([step.units for step in on_sale[s.slot].steps]) for s in slots]
-    prices = [np.array([step.price for step in on_sale[s.slot].steps]) for s in slots]
+    steps = [on_sale[s.slot].steps for s in slots]
     weight = np.array([s.weight for s in slots])
     market = day.arrivals * to_come / PERIODS
     factor = mean_segment_factor(venue)
     revenue = paid = 0.0
     sales = np.zeros(len(slots))
     for _ in range(PERIODS if slots else 0):
-        price = np.array(
-            [
-                p[min(int(np.searchsorted(e, n, side="right")), len(p) - 1)]
-                for p, e, n in zip(prices, ends, position, strict=True)
-            ]
-        )
+        price = np.array([price_at(st, n) for st, n in zip(steps, position, strict=True)])
         shift = np.exp(-demand.price_sensitivity * (price - demand.reference_price))
         v = np.where(left > 1e-9, weight * shift, 0.0)
         bought = np.minimum(market * v / (1.0 + v.sum()), left)

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from api.quoting import alternatives_json
+from api.responses import alternatives_json
 from pricing.errors import ServiceUnavailable, TooManyRequests, YieldgateError
 
 log = logging.getLogger("yieldgate.errors")

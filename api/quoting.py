@@ -18,9 +18,10 @@ import orjson
 from api import metrics
 from api.clock import Clock, iso_utc
 from api.day_state import DayStateReader, PricingState
+from api.responses import alternatives_json
 from api.venues import VenueRegistry
-from pricing.calendar import entry_slots, local_now, parse_date
-from pricing.errors import InvalidInput, NotFound, SoldOut
+from pricing.calendar import check_slot, sale_day
+from pricing.errors import SoldOut
 from pricing.money import to_units
 from pricing.quote import (
     PricedOrder,
@@ -31,7 +32,6 @@ from pricing.quote import (
     quote_order,
 )
 from pricing.token import QuoteSigner, TokenClaims
-from pricing.venue import Venue, minutes_of
 
 Result = TypeVar("Result")
 
@@ -73,35 +73,6 @@ class PricedQuote:
 class PriceList:
     body: bytes  # JSON
     etag: str
-
-
-@dataclass(frozen=True, slots=True)
-class SaleDay:
-    """A date checked against the venue's calendar and clock."""
-
-    date: dt.date
-    from_minute: int  # the earliest entry minute still on sale that day (0 for a future date)
-
-
-def sale_day(venue: Venue, text: str, now: dt.datetime) -> SaleDay:
-    """Refuse a malformed or past date (422) or a closed day (404)."""
-    date = parse_date(text)
-    local = local_now(venue, now)
-    today = local.date()
-    if date < today:
-        raise InvalidInput(f"{date} is in the past at {venue.display_name()}", field="date")
-    if not entry_slots(venue, date):
-        raise NotFound(f"{venue.display_name()} is closed on {date}", field="date")
-    # An entry slot stays on sale until it ends, so a visitor can still come in late.
-    from_minute = 0 if date > today else local.hour * 60 + local.minute - venue.slot_minutes + 1
-    return SaleDay(date, from_minute)
-
-
-def check_slot(venue: Venue, day: SaleDay, slot: str) -> None:
-    if slot not in entry_slots(venue, day.date):
-        raise NotFound(f"{slot} is not an entry slot on {day.date}", field="slot")
-    if minutes_of(slot) < day.from_minute:
-        raise InvalidInput(f"the {slot} entry slot on {day.date} is over", field="slot")
 
 
 class QuoteService:
@@ -252,10 +223,3 @@ def priced_quote(
             "plan_version": state.plan.version,
         },
     )
-
-
-def alternatives_json(alternatives: Any) -> list[dict[str, Any]]:
-    return [
-        {"slot": a.slot, "price": to_units(a.price), "saving": to_units(a.saving)}
-        for a in alternatives
-    ]

@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
 from starlette.responses import Response
+
+from pricing.money import to_units
+from pricing.quote import Alternative
 
 
 def json_response(
@@ -12,3 +16,10 @@ def json_response(
     return Response(
         orjson.dumps(data), status_code=status_code, media_type="application/json", headers=headers
     )
+
+
+def alternatives_json(alternatives: Iterable[Alternative]) -> list[dict[str, Any]]:
+    return [
+        {"slot": a.slot, "price": to_units(a.price), "saving": to_units(a.saving)}
+        for a in alternatives
+    ]

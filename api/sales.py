@@ -11,10 +11,9 @@ import orjson
 from api import metrics
 from api.clock import Clock, iso_utc
 from api.plan_cache import PlanCache
-from api.quoting import check_slot, sale_day
 from api.store import SaleRequest, SaleResult, Store, StoreLost
 from api.venues import VenueRegistry
-from pricing.calendar import entry_slots, parse_date
+from pricing.calendar import check_slot, entry_slots, parse_date, sale_day
 from pricing.errors import Conflict, InvalidInput, NotFound, SoldOut, YieldgateError
 from pricing.money import to_units, vat_included
 from pricing.token import QuoteSigner, check_fresh, match_order

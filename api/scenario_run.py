@@ -117,7 +117,7 @@ def summarise(prepared: PreparedScenario, results: Sequence[DayResult]) -> Scena
         notes.append(f"closed by the scenario: {', '.join(closed)}")
     return ScenarioResult(
         kpis={"scenario": scenario, "live": live, "difference": difference(scenario, live)},
-        price_changes=price_changes(prepared, results, plan["days"]),
+        price_changes=price_changes(prepared, results, days),
         notes=notes,
         plan=plan,
         daily=[
@@ -132,14 +132,12 @@ def summarise(prepared: PreparedScenario, results: Sequence[DayResult]) -> Scena
 
 
 def price_changes(
-    prepared: PreparedScenario, results: Sequence[DayResult], plan_days: list[dict[str, Any]]
+    prepared: PreparedScenario, results: Sequence[DayResult], plan_days: Sequence[PlanDay]
 ) -> list[dict[str, Any]]:
     """Every slot whose next ticket the scenario prices differently from the live plan."""
     sold = {(str(date), slot): n for (date, slot), n in prepared.job.sold.items()}
     scenario = day_prices(plan_days, sold)
-    live_days = [
-        prepared.live[r.date].model_dump(mode="json") for r in results if r.date in prepared.live
-    ]
+    live_days = [prepared.live[r.date] for r in results if r.date in prepared.live]
     live = day_prices(live_days, sold)
     changes = []
     for key in sorted(set(scenario) | set(live)):

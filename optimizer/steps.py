@@ -82,9 +82,3 @@ def _offer_fair_share(
         step[1] = int(step[1]) - moved
         target[1] = int(target[1]) + moved
     return plan
-
-
-def first_selling_price(steps: Sequence[Step]) -> float:
-    """The price a slot opens at, as the quote path sees it (a 0-unit step never sells)."""
-    selling = [step for step in steps[:-1] if step.units > 0]
-    return (selling[0] if selling else steps[-1]).price

@@ -12,8 +12,8 @@ import numpy as np
 
 from optimizer.day_solve import DaySolution
 from optimizer.lp import DayProblem, FloatArray
-from optimizer.steps import first_selling_price, slot_steps
-from pricing.plan import Plan, PlanDay, PlanSlot
+from optimizer.steps import slot_steps
+from pricing.plan import Plan, PlanDay, PlanSlot, first_selling_price
 from pricing.venue import Venue
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from bisect import bisect_right
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import Annotated, Any
@@ -22,6 +23,30 @@ class Step(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     price: float = Field(ge=0, allow_inf_nan=False)
     units: int = Field(ge=0)
+
+
+# The step rules (DESIGN.md, step semantics): tickets sell at the first step's price until its
+# units are sold, then at the next step's; past the last step, at the last step's price. These
+# are their one home: the quote path, the optimizer and the scenarios all price steps with them.
+
+
+def step_index(step_ends: Sequence[float], position: float) -> int:
+    """Index of the step that prices the ticket at 0-based sales position `position`, given the
+    steps' cumulative units (`step_ends`): the first step whose units reach past the position,
+    and past the last step the last one."""
+    return min(bisect_right(step_ends, position), len(step_ends) - 1)
+
+
+def price_at(steps: Sequence[Step], position: float) -> float:
+    """The price of the ticket at 0-based sales position `position` (with `position` tickets
+    sold, the next ticket's price)."""
+    return steps[step_index(tuple(accumulate(step.units for step in steps)), position)].price
+
+
+def first_selling_price(steps: Sequence[Step]) -> float:
+    """The price a slot opens at, as the quote path sees it: its first step with units (a 0-unit
+    step never sells), or the last step's when no step before it has any."""
+    return price_at(steps, 0)
 
 
 class PlanSlot(BaseModel):
@@ -152,7 +177,7 @@ class SlotPricing:
 
     def step_at(self, position: int) -> int:
         """Index of the step that prices the ticket at 0-based sales position `position`."""
-        return min(bisect_right(self.step_ends, position), len(self.step_prices) - 1)
+        return step_index(self.step_ends, position)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,12 +189,6 @@ class CompiledPlan:
     base: int  # the venue's usual adult price, cents
     base_prices: dict[str, int]  # the usual price per segment, cents
     segment_factors: dict[str, float]  # in the venue's order, which is also the pricing order
-
-
-def _first_sold_price(steps: list[Step]) -> int:
-    """The price a slot opens at: its first step with units (a 0-unit step never sells)."""
-    selling = [step for step in steps[:-1] if step.units > 0]
-    return to_cents((selling[0] if selling else steps[-1]).price)
 
 
 def compile_plan(plan: Plan, venue: Venue, version: str) -> CompiledPlan:
@@ -190,7 +209,7 @@ def compile_plan(plan: Plan, venue: Venue, version: str) -> CompiledPlan:
                     segment: tuple(scale_cents(p, factor) for p in prices)
                     for segment, factor in venue.segments.items()
                 },
-                off_peak=_first_sold_price(slot.steps) < base,
+                off_peak=to_cents(first_selling_price(slot.steps)) < base,
             )
         days[day.date] = slots
     return CompiledPlan(

@@ -23,10 +23,10 @@ from optimizer.forecast_io import load_forecast, parse_forecast, parse_sold_csv
 from optimizer.lp import FairnessRule, build_sales_lp
 from optimizer.run import OptimizerSettings, optimize
 from optimizer.solve import solve_model
-from optimizer.steps import first_selling_price, slot_steps
+from optimizer.steps import slot_steps
 from pricing.calendar import entry_slots
 from pricing.errors import InvalidInput
-from pricing.plan import parse_plan, validate_plan
+from pricing.plan import first_selling_price, parse_plan, validate_plan
 from pricing.venue import Venue, parse_venue_toml
 
 ROOT = Path(__file__).resolve().parents[1]

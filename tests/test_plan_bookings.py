@@ -223,7 +223,7 @@ def test_live_counts_come_straight_from_the_store(
 ) -> None:
     import asyncio
 
-    from api.app import open_store
+    from api.store.connect import open_store
 
     monkeypatch.setenv("REDIS_URL", flushed_redis_url)
     monkeypatch.delenv("YIELDGATE_REDIS_URL", raising=False)
