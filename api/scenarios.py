@@ -54,6 +54,10 @@ HIDDEN_FIELDS = ("plan",)  # served by GET /v1/scenarios/{id}/plan
 # silent for STALLED_AFTER_SECONDS ran in a service that stopped (restart, crash) and is shown
 # as failed, rather than "running" for ever.
 HEARTBEAT_SECONDS = 30.0
+# How long close() waits for the background scenarios to save that they stopped. redis-py can
+# swallow a cancellation mid-command, so a cancelled task may run on; the stop flags end the
+# loops at their next turn, and this bounds the wait if even that does not come.
+CLOSE_WAIT_SECONDS = 5.0
 STALLED_AFTER_SECONDS = 5 * HEARTBEAT_SECONDS
 # What a background scenario records when the service stops under it (close).
 STOPPED_PROBLEM = {
@@ -254,9 +258,13 @@ class ScenarioService:
     async def close(self) -> None:
         """Stop the background scenarios; each saves that the service stopped under it (before
         the caller closes the store) rather than staying "running" until its beats run out."""
-        for task in list(self._background):
+        tasks = list(self._background)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
+        if tasks:
+            _, running = await asyncio.wait(tasks, timeout=CLOSE_WAIT_SECONDS)
+            if running:
+                log.warning("%d background scenario(s) did not stop in time", len(running))
 
     # --- inside -----------------------------------------------------------------------
 
@@ -319,7 +327,8 @@ class ScenarioService:
         )
 
     async def _run_in_background(self, record: dict[str, Any], job: ScenarioJob) -> None:
-        heartbeat = asyncio.create_task(self._heartbeat(record))
+        stop_beats = asyncio.Event()
+        heartbeat = asyncio.create_task(self._heartbeat(record, stop_beats))
         stopped = False
         try:
             prepared = await self._background_cpu(_prepare, job)
@@ -355,9 +364,11 @@ class ScenarioService:
                 "detail": "the scenario failed on our side; it has been logged",
             }
         finally:
-            # Stopped before the last save, so a beat in flight cannot land after it.
+            # Stopped before the last save, so a beat in flight cannot land after it. The flag
+            # ends the beats even if a store call swallows the cancellation.
+            stop_beats.set()
             heartbeat.cancel()
-            await asyncio.gather(heartbeat, return_exceptions=True)
+            await asyncio.wait({heartbeat})
         record["updated_at"] = iso_utc(self._clock())
         try:
             await self._save(record)
@@ -366,9 +377,13 @@ class ScenarioService:
         if stopped:
             raise asyncio.CancelledError
 
-    async def _heartbeat(self, record: dict[str, Any]) -> None:
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
+    async def _heartbeat(self, record: dict[str, Any], stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.wait_for(stop.wait(), HEARTBEAT_SECONDS)
+                return
+            except TimeoutError:
+                pass
             record["heartbeat_at"] = iso_utc(self._clock())
             try:
                 await self._save(record)
