@@ -40,13 +40,13 @@ from forecasting.fallback import SeasonalFallback
 from forecasting.features import calendar_features, slot_season_row
 from forecasting.history import WEATHER_COLUMNS, History
 from forecasting.prediction import DayForecast, predict_days
-from forecasting.slot_appeal import AppealLayout, Appeals, d_log_shares
+from forecasting.slot_appeal import AppealLayout, Appeals, d_log_shares, log_softmax
 from pricing.calendar import entry_slots
 
 Array = npt.NDArray[np.float64]
 
 HALF_LIVES = (7.0, 14.0, 28.0, 56.0)  # days: the local level's candidate half-lives
-MARKET_PRIOR_SD = 1.5  # log scale, per unit of a standardised covariate: a 20x effect is 2 sd
+MARKET_PRIOR_SD = 1.5  # log scale, per unit of x_d (a flag's 0 to 1, a continuous column's sd)
 
 
 # BLAS threads a fit may use. Its matrix products are small, so more threads only add
@@ -198,10 +198,10 @@ class MnlDemandModel:
             if first.size:
                 free[w, first[0]] = False
         # Each weekday of a day type but its first differs from the first by its own appeals
-        # (holidays on week days by theirs),
-        # and each slot but the type's reference slot moves with the season: relative to the
-        # first weekday and the reference slot, as a move shared by all weekdays or all slots
-        # would change no share (a direction the likelihood cannot see slows the fit tenfold).
+        # (a holiday on a week day by the holiday row's), and each slot but the type's reference
+        # slot moves with the season. Relative to the first weekday and the reference slot, as
+        # a move shared by all weekdays or all slots changes no share (a direction the
+        # likelihood cannot see slowed the fit sixfold).
         free_weekday = np.zeros((HOLIDAY_ROW + 1, len(features.slots)), dtype=bool)
         seen: set[int] = set()
         for r in range(HOLIDAY_ROW + 1):
@@ -345,11 +345,8 @@ class MnlDemandModel:
         self.price_sensitivity_ = b
         self.dispersion_ = alpha
         self.appeals_ = appeals
-        top = np.max(appeals.base, axis=1, keepdims=True)
-        with np.errstate(invalid="ignore"):
-            norm = top + np.log(np.sum(np.exp(appeals.base - top), axis=1, keepdims=True))
-        self.log_shares_ = np.asarray(appeals.base - norm, dtype=np.float64)
         # Each day type's profile before its weekdays' and the season's moves.
+        self.log_shares_ = log_softmax(appeals.base)
         self.slot_shares_ = {
             kind: {
                 slot: float(np.exp(self.log_shares_[w, j]))
@@ -522,7 +519,7 @@ class MnlDemandModel:
         self, date: dt.date, prices: Array, covariates: dict[str, float | None] | None = None
     ) -> tuple[list[str], Array]:
         """Slots of the date and their MNL weights v at each of `prices` (slots x prices); a
-        holiday (in `covariates`) follows the weekend's profile."""
+        holiday on a week day (in `covariates`) takes the holiday row's slot profile."""
         slots = list(entry_slots(self.features_.venue, date))
         if not slots:
             return [], np.zeros((0, len(prices)))

@@ -37,10 +37,15 @@ class Appeals:
         u = self.base[day_type] + self.weekday[weekday]
         for j in range(season.shape[1]):
             u = u + season[:, j : j + 1] * self.season[day_type, :, j]
-        top = np.max(u, axis=1, keepdims=True)
-        with np.errstate(invalid="ignore"):
-            log_norm = top + np.log(np.sum(np.exp(u - top), axis=1, keepdims=True))
-        return np.asarray(u - log_norm, dtype=np.float64)
+        return log_softmax(u)
+
+
+def log_softmax(u: Array) -> Array:
+    """Each row's log shares; -inf (a slot off the grid) stays -inf."""
+    top = np.max(u, axis=1, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        log_norm = top + np.log(np.sum(np.exp(u - top), axis=1, keepdims=True))
+    return np.asarray(u - log_norm, dtype=np.float64)
 
 
 @dataclass(frozen=True)
