@@ -54,10 +54,6 @@ HIDDEN_FIELDS = ("plan",)  # served by GET /v1/scenarios/{id}/plan
 # silent for STALLED_AFTER_SECONDS ran in a service that stopped (restart, crash) and is shown
 # as failed, rather than "running" for ever.
 HEARTBEAT_SECONDS = 30.0
-# How long close() waits for the background scenarios to save that they stopped. redis-py can
-# swallow a cancellation mid-command, so a cancelled task may run on; the stop flags end the
-# loops at their next turn, and this bounds the wait if even that does not come.
-CLOSE_WAIT_SECONDS = 5.0
 STALLED_AFTER_SECONDS = 5 * HEARTBEAT_SECONDS
 # What a background scenario records when the service stops under it (close).
 STOPPED_PROBLEM = {
@@ -258,13 +254,9 @@ class ScenarioService:
     async def close(self) -> None:
         """Stop the background scenarios; each saves that the service stopped under it (before
         the caller closes the store) rather than staying "running" until its beats run out."""
-        tasks = list(self._background)
-        for task in tasks:
+        for task in list(self._background):
             task.cancel()
-        if tasks:
-            _, running = await asyncio.wait(tasks, timeout=CLOSE_WAIT_SECONDS)
-            if running:
-                log.warning("%d background scenario(s) did not stop in time", len(running))
+        await asyncio.gather(*self._background, return_exceptions=True)
 
     # --- inside -----------------------------------------------------------------------
 
